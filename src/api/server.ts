@@ -1,0 +1,74 @@
+/**
+ * The HTTP control plane: Lambda's REST routes for event source mappings and tags, speaking AWS's wire format
+ * so the AWS CLI, SDKs and Terraform work unchanged with `--endpoint-url`. Bodies are parsed here (not by
+ * Fastify's JSON parser) so that a body that is not JSON, or is too large, gets Lambda's error shape.
+ */
+import { randomUUID } from "node:crypto";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import type { MappingService } from "../mappings/service.js";
+import { InvalidRequestContentException } from "../runtime/errors.js";
+import type { Store } from "../store/store.js";
+import { sendError, toApiError, unknownOperation } from "./error-response.js";
+import { eventSourceMappingRoutes } from "./routes/event-source-mappings.js";
+import { tagRoutes } from "./routes/tags.js";
+
+/** Lambda refuses control-plane requests over 1 MB. */
+export const MAX_REQUEST_BYTES = 1024 * 1024;
+
+export interface ApiOptions {
+  service: MappingService;
+  store: Store;
+  logger: FastifyBaseLogger;
+}
+
+export function buildApi({ service, store, logger }: ApiOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: MAX_REQUEST_BYTES,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
+    genReqId: () => randomUUID(),
+  });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "string" }, (_request, body, done) => {
+    const text = (body as string).trim();
+    if (text === "") return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      done(
+        new InvalidRequestContentException(
+          `Could not parse request body into json: ${err instanceof Error ? err.message : String(err)}`,
+        ),
+        undefined,
+      );
+    }
+  });
+
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-amzn-RequestId", request.id);
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const error = toApiError(err, request);
+    if (error.statusCode >= 500) request.log.error({ err }, "request failed");
+    return sendError(reply, error);
+  });
+  app.setNotFoundHandler((request, reply) => sendError(reply, unknownOperation(request)));
+
+  app.get("/healthz", async (_request, reply) => {
+    try {
+      await store.ping();
+      return { status: "ok" };
+    } catch (err) {
+      return reply
+        .code(503)
+        .send({ status: "unavailable", reason: err instanceof Error ? err.message : String(err) });
+    }
+  });
+
+  eventSourceMappingRoutes(app, service);
+  tagRoutes(app, service);
+  return app;
+}

@@ -1,0 +1,35 @@
+/**
+ * Settings for the AWS SDK clients Sluice uses to reach event sources and destinations. Endpoints, region and
+ * credentials come from the SDK's own configuration (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>, AWS_REGION,
+ * the credentials chain); Sluice adds two conveniences for local emulators.
+ */
+const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+
+/** The region to sign for: the ARN's when it is a real region, else Sluice's (DynamoDB Local says `ddblocal`). */
+export function regionForArn(arn: string, fallback: string): string {
+  const region = arn.split(":")[3] ?? "";
+  return REGION.test(region) ? region : fallback;
+}
+
+/**
+ * Emulators accept any credentials, so when the endpoint points at one and no credentials are configured,
+ * Sluice signs with placeholder credentials instead of failing.
+ */
+export function emulatorCredentials(
+  serviceEnvSuffix: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { accessKeyId: string; secretAccessKey: string } | undefined {
+  const endpointSet =
+    env.AWS_ENDPOINT_URL !== undefined || env[`AWS_ENDPOINT_URL_${serviceEnvSuffix}`] !== undefined;
+  const credentialsSet =
+    env.AWS_ACCESS_KEY_ID !== undefined ||
+    env.AWS_PROFILE !== undefined ||
+    env.AWS_WEB_IDENTITY_TOKEN_FILE !== undefined;
+  return endpointSet && !credentialsSet ? { accessKeyId: "sluice", secretAccessKey: "sluice" } : undefined;
+}
+
+/** Client options shared by every AWS SDK client Sluice makes. */
+export function awsClientOptions(serviceEnvSuffix: string, region: string) {
+  const credentials = emulatorCredentials(serviceEnvSuffix);
+  return { region, maxAttempts: 3, ...(credentials ? { credentials } : {}) };
+}

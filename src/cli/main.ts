@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+/** The `sluice` command. */
+import { existsSync } from "node:fs";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { ConfigError, loadConfig } from "../config/config.js";
+import { createSluice } from "../sluice.js";
+
+const DEFAULT_CONFIG = "./sluice.yaml";
+/** How long SIGTERM/SIGINT waits for in-flight work before exiting anyway. */
+const SHUTDOWN_GRACE_MS = 30_000;
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError("must be a port number (0-65535)");
+  return n;
+}
+
+const program = new Command()
+  .name("sluice")
+  .description("Self-hosted AWS Lambda event source mappings")
+  .showHelpAfterError();
+
+program
+  .command("serve")
+  .description("run the Lambda event-source-mapping API and the engine")
+  .addOption(
+    new Option("-c, --config <file>", `config file (default: ${DEFAULT_CONFIG} when present)`).env(
+      "SLUICE_CONFIG",
+    ),
+  )
+  .addOption(new Option("--host <host>", "address to listen on").env("SLUICE_HOST").default("127.0.0.1"))
+  .addOption(
+    new Option("-p, --port <port>", "port to listen on").env("SLUICE_PORT").default(9001).argParser(port),
+  )
+  .addOption(
+    new Option("--data-dir <dir>", "where the embedded store lives")
+      .env("SLUICE_DATA_DIR")
+      .default("./.sluice"),
+  )
+  .action(async (opts: { config?: string; host: string; port: number; dataDir: string }) => {
+    const configFile = opts.config ?? (existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : undefined);
+    let config: ReturnType<typeof loadConfig>;
+    try {
+      config = loadConfig(configFile);
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        console.error(`sluice: invalid config: ${err.message}`);
+        process.exit(2);
+      }
+      throw err;
+    }
+    const sluice = createSluice({ config, dataDir: opts.dataDir });
+    const address = await sluice.listen(opts.host, opts.port);
+    sluice.api.log.info(
+      { address, config: configFile ?? "(none)", functions: Object.keys(config.functions) },
+      `Sluice is listening on ${address}`,
+    );
+
+    const shutdown = (signal: string) => {
+      sluice.api.log.info(`${signal} received, shutting down`);
+      const timer = setTimeout(() => {
+        sluice.api.log.error("shutdown grace period over; exiting");
+        process.exit(1);
+      }, SHUTDOWN_GRACE_MS);
+      timer.unref();
+      void sluice.close().then(() => process.exit(0));
+    };
+    process.once("SIGTERM", () => shutdown("SIGTERM"));
+    process.once("SIGINT", () => shutdown("SIGINT"));
+  });
+
+program.parseAsync().catch((err: unknown) => {
+  console.error(`sluice: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,65 @@
+/** The composition root: config, store, functions, the mapping service, the runtime and the API, wired once. */
+import type { FastifyBaseLogger, FastifyInstance } from "fastify";
+import pino from "pino";
+import { buildApi } from "./api/server.js";
+import type { SluiceConfig } from "./config/config.js";
+import { FunctionRegistry } from "./functions/registry.js";
+import { MappingService } from "./mappings/service.js";
+import { Supervisor } from "./runtime/supervisor.js";
+import { awsSourceProbe, type SourceProbe } from "./sources/probe.js";
+import { SqliteStore } from "./store/sqlite.js";
+import type { Store } from "./store/store.js";
+
+export interface SluiceOptions {
+  config: SluiceConfig;
+  dataDir: string;
+  logger?: FastifyBaseLogger;
+  /** How create checks that a source exists; the AWS services by default. */
+  probeSource?: SourceProbe;
+}
+
+export interface Sluice {
+  readonly api: FastifyInstance;
+  readonly service: MappingService;
+  readonly supervisor: Supervisor;
+  /** Starts the runtime, then listens; resolves with the address. */
+  listen(host: string, port: number): Promise<string>;
+  /** Stops accepting requests, settles the runtime, closes the store. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export function createSluice(options: SluiceOptions): Sluice {
+  const { config } = options;
+  const logger =
+    options.logger ?? (pino({ level: process.env.SLUICE_LOG_LEVEL ?? "info" }) as FastifyBaseLogger);
+  const store: Store = new SqliteStore(options.dataDir);
+  const service = new MappingService({
+    store,
+    functions: FunctionRegistry.fromConfig(config),
+    probeSource: options.probeSource ?? awsSourceProbe(config.region),
+    region: config.region,
+    account: config.accountId,
+    onChange: (uuid) => supervisor.notify(uuid),
+  });
+  const supervisor = new Supervisor(store, service, logger);
+  const api = buildApi({ service, store, logger });
+
+  let closing: Promise<void> | undefined;
+  return {
+    api,
+    service,
+    supervisor,
+    async listen(host, port) {
+      await supervisor.start();
+      return api.listen({ host, port });
+    },
+    close() {
+      closing ??= (async () => {
+        await api.close().catch((err: unknown) => logger.error({ err }, "closing the API failed"));
+        await supervisor.stop().catch((err: unknown) => logger.error({ err }, "stopping the runtime failed"));
+        await store.close().catch((err: unknown) => logger.error({ err }, "closing the store failed"));
+      })();
+      return closing;
+    },
+  };
+}

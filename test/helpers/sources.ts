@@ -1,0 +1,59 @@
+/** Real event sources on the local emulators, one uniquely named resource per call. */
+import { randomUUID } from "node:crypto";
+import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from "@aws-sdk/client-kinesis";
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { awsClientConfig } from "../services/endpoints.js";
+
+const sqs = new SQSClient(awsClientConfig("sqs"));
+const kinesis = new KinesisClient(awsClientConfig("kinesis"));
+const dynamodb = new DynamoDBClient(awsClientConfig("dynamodb"));
+
+export const uniqueName = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+export async function createQueue(options: { fifo?: boolean } = {}): Promise<string> {
+  const name = uniqueName("q") + (options.fifo ? ".fifo" : "");
+  const { QueueUrl } = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: name,
+      ...(options.fifo ? { Attributes: { FifoQueue: "true" } } : {}),
+    }),
+  );
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }),
+  );
+  return Attributes?.QueueArn as string;
+}
+
+export async function createKinesisStream(): Promise<string> {
+  const name = uniqueName("s");
+  await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: 1 }));
+  for (;;) {
+    const { StreamDescriptionSummary } = await kinesis.send(
+      new DescribeStreamSummaryCommand({ StreamName: name }),
+    );
+    if (StreamDescriptionSummary?.StreamStatus === "ACTIVE")
+      return StreamDescriptionSummary.StreamARN as string;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function createDynamodbStream(): Promise<string> {
+  const { TableDescription } = await dynamodb.send(
+    new CreateTableCommand({
+      TableName: uniqueName("t"),
+      AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+      KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+      BillingMode: "PAY_PER_REQUEST",
+      StreamSpecification: { StreamEnabled: true, StreamViewType: "NEW_AND_OLD_IMAGES" },
+    }),
+  );
+  return TableDescription?.LatestStreamArn as string;
+}
+
+export const ARNS = {
+  msk: "arn:aws:kafka:us-east-1:000000000000:cluster/orders/0001",
+  mq: "arn:aws:mq:us-east-1:000000000000:broker:orders:b-0001",
+  documentdb: "arn:aws:rds:us-east-1:000000000000:cluster:docs",
+  secret: "arn:aws:secretsmanager:us-east-1:000000000000:secret:creds",
+};

@@ -1,0 +1,51 @@
+// Endpoints of the local emulators started by test/services/up.
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+
+export const services = {
+  sqs: "http://127.0.0.1:4576", // fauxqs
+  sns: "http://127.0.0.1:4576", // fauxqs
+  s3: "http://127.0.0.1:4576", // fauxqs
+  kinesis: "http://127.0.0.1:4567", // kinesis-local
+  dynamodb: "http://127.0.0.1:8000", // DynamoDB Local
+  dynamodbStreams: "http://127.0.0.1:8000", // DynamoDB Local
+  awsCli: "/usr/bin/aws", // AWS CLI v2 (Debian awscli)
+} as const;
+
+export type AwsService = Exclude<keyof typeof services, "awsCli">;
+
+export const region = "us-east-1";
+export const credentials = { accessKeyId: "test", secretAccessKey: "test" } as const;
+/** Account id in the ARNs fauxqs and kinesis-local return. */
+export const accountId = "000000000000";
+
+export interface AwsClientConfig {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+}
+
+/** Config for an AWS SDK v3 client, e.g. `new SQSClient(awsClientConfig("sqs"))`. */
+export function awsClientConfig(service: "kinesis"): AwsClientConfig & { requestHandler: NodeHttpHandler };
+export function awsClientConfig(service: "s3"): AwsClientConfig & { forcePathStyle: true };
+export function awsClientConfig(service: AwsService): AwsClientConfig;
+export function awsClientConfig(
+  service: AwsService,
+): AwsClientConfig & { requestHandler?: NodeHttpHandler; forcePathStyle?: boolean } {
+  const config: AwsClientConfig = { endpoint: services[service], region, credentials: { ...credentials } };
+  if (service === "kinesis") return { ...config, requestHandler: new NodeHttpHandler() };
+  if (service === "s3") return { ...config, forcePathStyle: true };
+  return config;
+}
+
+/** Environment that points an AWS SDK v3 process (e.g. the server under test) at the emulators. */
+export const awsEnv = {
+  AWS_ENDPOINT_URL_SQS: services.sqs,
+  AWS_ENDPOINT_URL_SNS: services.sns,
+  AWS_ENDPOINT_URL_S3: services.s3,
+  AWS_ENDPOINT_URL_KINESIS: services.kinesis,
+  AWS_ENDPOINT_URL_DYNAMODB: services.dynamodb,
+  AWS_ENDPOINT_URL_DYNAMODB_STREAMS: services.dynamodbStreams,
+  AWS_REGION: region,
+  AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+} as const;
