@@ -8,5 +8,6 @@ export default defineConfig({
     // Files run in parallel; each uses its own resources (queues, streams, data dirs, ports).
     pool: "forks",
     setupFiles: ["test/setup-env.ts"],
+    reporters: ["default", "./test/reporters/summary.ts"],
   },
 });

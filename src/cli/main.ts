@@ -5,6 +5,10 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { ConfigError, loadConfig } from "../config/config.js";
 import { createSluice } from "../sluice.js";
 
+// Sluice runs on Node 20 with the SDK versions its lockfile pins; the SDK's notice about future releases
+// needing Node 22 says nothing actionable to a Sluice user.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
 const DEFAULT_CONFIG = "./sluice.yaml";
 /** How long SIGTERM/SIGINT waits for in-flight work before exiting anyway. */
 const SHUTDOWN_GRACE_MS = 30_000;

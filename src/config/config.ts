@@ -105,7 +105,9 @@ export function parseConfig(
   if (!result.success) {
     const issue = result.error.issues[0];
     const path = issue?.path.length ? issue.path.join(".") : "(top level)";
-    throw new ConfigError(`${path}: ${issue?.message ?? "invalid"}`);
+    // A bad record key carries the key's own issue inside; that one says what is wrong.
+    const detail = issue && "issues" in issue ? (issue.issues as { message: string }[])[0] : undefined;
+    throw new ConfigError(`${path}: ${detail?.message ?? issue?.message ?? "invalid"}`);
   }
   return { ...result.data, baseDir };
 }
