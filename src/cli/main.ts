@@ -43,6 +43,12 @@ program
       .default("./.sluice"),
   )
   .action(async (opts: { config?: string; host: string; port: number; dataDir: string }) => {
+    if (process.env.SLUICE_DATABASE_URL) {
+      console.error(
+        "sluice: SLUICE_DATABASE_URL is set, but the PostgreSQL store is not built yet; unset it to use the embedded SQLite store in --data-dir",
+      );
+      process.exit(2);
+    }
     const configFile = opts.config ?? (existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : undefined);
     let config: ReturnType<typeof loadConfig>;
     try {

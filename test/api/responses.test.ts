@@ -37,8 +37,6 @@ const create = (input: Partial<CreateEventSourceMappingCommandInput>) =>
   call(sut.endpoint, "POST", ESM_PATH, { FunctionName: "orders", ...input });
 
 const keysOf = (body: Record<string, unknown> | undefined) => Object.keys(body ?? {}).sort();
-const withoutUndefined = (o: Record<string, unknown>) =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
 async function settled(uuid: string, state: string) {
   return eventually(async () => {
@@ -402,7 +400,7 @@ describe("tags", () => {
       env: "prod",
       owner: "ana",
     });
-    expect(withoutUndefined(created as Record<string, unknown>)).not.toHaveProperty("Tags");
+    expect(Object.keys(created)).not.toContain("Tags");
 
     await settled(created.UUID as string, "Enabled");
     await sut.lambda.send(new DeleteEventSourceMappingCommand({ UUID: created.UUID }));

@@ -71,7 +71,7 @@ const kafka = (
 });
 
 describe("ranges of the API model (ValidationException)", () => {
-  const cases: [string, Partial<CreateEventSourceMappingCommandInput>, string][] = [
+  const cases: [string, Partial<CreateEventSourceMappingCommandInput>, string | RegExp][] = [
     [
       "BatchSize 0",
       { BatchSize: 0 },

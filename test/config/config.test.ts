@@ -82,6 +82,7 @@ secrets:
     ],
     [
       "a missing environment variable",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the config file's own ${NAME} syntax
       'secrets:\n  arn:aws:secretsmanager:us-east-1:000000000000:secret:s: { password: "${NOPE}" }\n',
       "secrets.arn:aws:secretsmanager:us-east-1:000000000000:secret:s.password: environment variable NOPE is not set",
     ],
