@@ -33,3 +33,16 @@ export function awsClientOptions(serviceEnvSuffix: string, region: string) {
   const credentials = emulatorCredentials(serviceEnvSuffix);
   return { region, maxAttempts: 3, ...(credentials ? { credentials } : {}) };
 }
+
+/** Memoises one client per region: SDK clients hold connection pools and are meant to be shared. */
+export function perRegion<T>(make: (region: string) => T): (region: string) => T {
+  const clients = new Map<string, T>();
+  return (region) => {
+    let client = clients.get(region);
+    if (!client) {
+      client = make(region);
+      clients.set(region, client);
+    }
+    return client;
+  };
+}

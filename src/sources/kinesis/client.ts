@@ -1,21 +1,12 @@
 import { KinesisClient } from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import { awsClientOptions } from "../../aws/client-config.js";
-
-const clients = new Map<string, KinesisClient>();
+import { awsClientOptions, perRegion } from "../../aws/client-config.js";
 
 /** One Kinesis client per region. HTTP/1.1 on purpose: the SDK's HTTP/2 handler fails intermittently here. */
-export function kinesisClient(region: string): KinesisClient {
-  let client = clients.get(region);
-  if (!client) {
-    client = new KinesisClient({
-      ...awsClientOptions("KINESIS", region),
-      requestHandler: new NodeHttpHandler(),
-    });
-    clients.set(region, client);
-  }
-  return client;
-}
+export const kinesisClient = perRegion(
+  (region) =>
+    new KinesisClient({ ...awsClientOptions("KINESIS", region), requestHandler: new NodeHttpHandler() }),
+);
 
 /** `arn:aws:kinesis:<region>:<account>:stream/<name>[/consumer/<consumer>:<epoch>]` */
 export function parseStreamArn(arn: string): { streamName: string; consumerArn?: string } {
