@@ -1,8 +1,10 @@
 /**
  * Lambda's JSON error shape: the type in `x-amzn-ErrorType` (and `__type`, which other AWS JSON services use),
  * the text under `message` or `Message` as Lambda spells it for that type, and `Type: "User"` on the errors a
- * caller causes. The SDKs and the AWS CLI read the type from the header, so they raise the right exception.
+ * caller causes (`"Service"` on Sluice's own). The SDKs and the AWS CLI read the type from the header, so they
+ * raise the right exception.
  */
+import { STATUS_CODES } from "node:http";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import {
   InvalidRequestContentException,
@@ -14,10 +16,24 @@ import {
 
 export function errorBody(error: SluiceError): Record<string, string> {
   return {
-    ...(error.userType ? { Type: "User" } : {}),
+    ...(error.type ? { Type: error.type } : {}),
     [error.messageKey]: error.message,
     __type: error.code,
   };
+}
+
+/** The same error written straight to a socket, for requests too malformed to reach the router. */
+export function rawErrorResponse(error: SluiceError): string {
+  const body = JSON.stringify(errorBody(error));
+  return [
+    `HTTP/1.1 ${error.statusCode} ${STATUS_CODES[error.statusCode] ?? ""}`,
+    "content-type: application/json",
+    `content-length: ${Buffer.byteLength(body)}`,
+    `x-amzn-ErrorType: ${error.code}`,
+    "connection: close",
+    "",
+    body,
+  ].join("\r\n");
 }
 
 export function sendError(reply: FastifyReply, error: SluiceError): FastifyReply {

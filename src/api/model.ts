@@ -22,19 +22,20 @@ const INT_MIN = -(2 ** 31);
 const INT_MAX = 2 ** 31 - 1;
 
 /**
- * Checks `value` against `shape`. Throws InvalidRequestContentException on a type mismatch, and
- * ValidationException listing every constraint violation. Members not in the model are ignored, as Lambda does.
+ * Checks `value` against `shape` and returns a copy holding only the members the model declares (members not in
+ * the model are ignored, as Lambda does, and so never reach the service or the store). Throws
+ * InvalidRequestContentException on a type mismatch, and ValidationException listing every constraint violation.
  */
-export function validateAgainstModel(value: unknown, shape: Structure): void {
+export function validateAgainstModel(value: unknown, shape: Structure): Record<string, unknown> {
   const violations: string[] = [];
-  visit(value, shape, "", violations);
-  if (violations.length === 0) return;
+  const pruned = visit(value ?? {}, shape, "", violations) as Record<string, unknown>;
+  if (violations.length === 0) return pruned;
   const count = violations.length === 1 ? "1 validation error" : `${violations.length} validation errors`;
   throw new ValidationException(`${count} detected: ${violations.join("; ")}`);
 }
 
-function visit(value: unknown, shape: Shape, path: string, out: string[]): void {
-  if (value === null || value === undefined) return;
+function visit(value: unknown, shape: Shape, path: string, out: string[]): unknown {
+  if (value === null || value === undefined) return undefined;
   switch (shape.type) {
     case "string": {
       if (typeof value !== "string") throw typeMismatch(path, "String", value);
@@ -47,7 +48,7 @@ function visit(value: unknown, shape: Shape, path: string, out: string[]): void 
         fail(`Member must satisfy enum value set: [${shape.enum.join(", ")}]`);
       if (shape.pattern !== undefined && !fullMatch(shape.pattern, value))
         fail(`Member must satisfy regular expression pattern: ${shape.pattern}`);
-      return;
+      return value;
     }
     case "integer": {
       if (typeof value !== "number" || !Number.isInteger(value)) throw typeMismatch(path, "Integer", value);
@@ -59,50 +60,53 @@ function visit(value: unknown, shape: Shape, path: string, out: string[]): void 
         out.push(violation(value, path, `Member must have value greater than or equal to ${shape.min}`));
       if (shape.max !== undefined && value > shape.max)
         out.push(violation(value, path, `Member must have value less than or equal to ${shape.max}`));
-      return;
+      return value;
     }
     case "boolean":
       if (typeof value !== "boolean") throw typeMismatch(path, "Boolean", value);
-      return;
+      return value;
     case "timestamp":
       if (typeof value !== "number" || !Number.isFinite(value)) throw typeMismatch(path, "Timestamp", value);
-      return;
+      return value;
     case "list": {
       if (!Array.isArray(value)) throw typeMismatch(path, "List", value);
+      // Members first: a member of the wrong type makes the whole body unreadable, whatever the list's length.
+      const items = value.map((item, i) => {
+        const itemPath = `${path}.${i + 1}.member`;
+        if (item === null) out.push(violation(null, itemPath, "Member must not be null"));
+        return visit(item, shape.member, itemPath, out);
+      });
       if (shape.min !== undefined && value.length < shape.min)
         out.push(violation(value, path, `Member must have length greater than or equal to ${shape.min}`));
       if (shape.max !== undefined && value.length > shape.max)
         out.push(violation(value, path, `Member must have length less than or equal to ${shape.max}`));
-      value.forEach((item, i) => {
-        const itemPath = `${path}.${i + 1}.member`;
-        if (item === null && shape.member.type !== "structure") {
-          out.push(violation(null, itemPath, "Member must not be null"));
-        } else visit(item, shape.member, itemPath, out);
-      });
-      return;
+      return items;
     }
     case "map": {
       if (!isPlainObject(value)) throw typeMismatch(path, "Map", value);
-      const entries = Object.entries(value);
-      if (shape.max !== undefined && entries.length > shape.max)
-        out.push(violation(value, path, `Member must have length less than or equal to ${shape.max}`));
-      for (const [k, v] of entries) {
+      const entries = Object.entries(value).map(([k, v]): [string, unknown] => {
         visit(k, shape.key, `${path}.key`, out);
         if (v === null) out.push(violation(null, `${path}.${k}`, "Member must not be null"));
-        else visit(v, shape.value, `${path}.${k}`, out);
-      }
-      return;
+        return [k, visit(v, shape.value, `${path}.${k}`, out)];
+      });
+      if (shape.max !== undefined && entries.length > shape.max)
+        out.push(violation(value, path, `Member must have length less than or equal to ${shape.max}`));
+      // fromEntries defines own properties, so a key such as "__proto__" stays data.
+      return Object.fromEntries(entries);
     }
     case "structure": {
       if (!isPlainObject(value)) throw typeMismatch(path, "Structure", value);
       for (const name of shape.required ?? []) {
-        if (value[name] === undefined || value[name] === null)
+        if (!Object.hasOwn(value, name) || value[name] === null || value[name] === undefined)
           out.push(violation(null, join(path, name), "Member must not be null"));
       }
+      const members: [string, unknown][] = [];
       for (const [name, member] of Object.entries(shape.members)) {
-        visit(value[name], member, join(path, name), out);
+        if (!Object.hasOwn(value, name)) continue;
+        const pruned = visit(value[name], member, join(path, name), out);
+        if (pruned !== undefined) members.push([name, pruned]);
       }
-      return;
+      return Object.fromEntries(members);
     }
   }
 }
@@ -117,17 +121,22 @@ function violation(value: unknown, path: string, rule: string): string {
   return `Value ${render(value)} at '${path}' failed to satisfy constraint: ${rule}`;
 }
 
+/** Longest rendering of a value in a message; a request may carry megabytes. */
+const MAX_RENDERED = 1024;
+
 /** Renders a value as Lambda's Java service prints it in validation messages. */
 function render(value: unknown): string {
   if (value === null || value === undefined) return "null";
-  return `'${javaString(value)}'`;
+  const text = javaString(value, 0);
+  return `'${text.length > MAX_RENDERED ? `${text.slice(0, MAX_RENDERED)}...` : text}'`;
 }
 
-function javaString(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(javaString).join(", ")}]`;
+function javaString(value: unknown, depth: number): string {
+  if (depth > 8 && typeof value === "object" && value !== null) return "...";
+  if (Array.isArray(value)) return `[${value.map((v) => javaString(v, depth + 1)).join(", ")}]`;
   if (isPlainObject(value))
     return `{${Object.entries(value)
-      .map(([k, v]) => `${k}=${javaString(v)}`)
+      .map(([k, v]) => `${k}=${javaString(v, depth + 1)}`)
       .join(", ")}}`;
   return String(value);
 }

@@ -6,14 +6,26 @@
 import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { MappingService } from "../mappings/service.js";
-import { InvalidRequestContentException } from "../runtime/errors.js";
+import { InvalidRequestContentException, RequestTooLargeException } from "../runtime/errors.js";
 import type { Store } from "../store/store.js";
-import { sendError, toApiError, unknownOperation } from "./error-response.js";
+import { rawErrorResponse, sendError, toApiError, unknownOperation } from "./error-response.js";
 import { eventSourceMappingRoutes } from "./routes/event-source-mappings.js";
 import { tagRoutes } from "./routes/tags.js";
 
 /** Lambda refuses control-plane requests over 1 MB. */
 export const MAX_REQUEST_BYTES = 1024 * 1024;
+
+/** A `\\uD800`-`\\uDFFF` escape: the only way a lone surrogate gets into parsed JSON text. */
+const LONE_SURROGATE_ESCAPE = /\\u[dD][89a-fA-F][0-9a-fA-F]{2}/;
+
+function hasLoneSurrogate(value: unknown): boolean {
+  if (typeof value === "string")
+    return /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(value);
+  if (Array.isArray(value)) return value.some(hasLoneSurrogate);
+  if (typeof value === "object" && value !== null)
+    return Object.entries(value).some(([k, v]) => hasLoneSurrogate(k) || hasLoneSurrogate(v));
+  return false;
+}
 
 export interface ApiOptions {
   service: MappingService;
@@ -28,6 +40,20 @@ export function buildApi({ service, store, logger }: ApiOptions): FastifyInstanc
     bodyLimit: MAX_REQUEST_BYTES,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
     genReqId: () => randomUUID(),
+    // Requests the router cannot take (a malformed %-escape, an over-long path segment) still get AWS's shape.
+    frameworkErrors: (err, request, reply) => sendError(reply, toApiError(err, request)),
+    // So do requests Node's HTTP parser refuses (unknown method, oversized headers), answered on the socket.
+    clientErrorHandler: (err, socket) => {
+      if (!socket.writable) return socket.destroy();
+      const code = (err as NodeJS.ErrnoException).code ?? "";
+      socket.end(
+        rawErrorResponse(
+          code === "HPE_HEADER_OVERFLOW"
+            ? new RequestTooLargeException("Request headers are too large")
+            : new InvalidRequestContentException(`Malformed HTTP request (${code || err.message})`),
+        ),
+      );
+    },
   });
 
   app.removeAllContentTypeParsers();
@@ -35,7 +61,10 @@ export function buildApi({ service, store, logger }: ApiOptions): FastifyInstanc
     const text = (body as string).trim();
     if (text === "") return done(null, undefined);
     try {
-      done(null, JSON.parse(text));
+      const parsed: unknown = JSON.parse(text);
+      if (LONE_SURROGATE_ESCAPE.test(text) && hasLoneSurrogate(parsed))
+        throw new Error("a string holds an unpaired UTF-16 surrogate, which UTF-8 cannot carry");
+      done(null, parsed);
     } catch (err) {
       done(
         new InvalidRequestContentException(

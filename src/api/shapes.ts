@@ -40,6 +40,12 @@ const destination = struct({
 });
 const consumerGroup = struct({ ConsumerGroupId: str({ min: 1, max: 200, pattern: URI_PATTERN }) });
 
+const tagsShape: Shape = {
+  type: "map",
+  key: str({ min: 1, max: 128 }),
+  value: str({ min: 0, max: 256 }),
+};
+
 /** Members that Create and Update share. */
 const updatable: Record<string, Shape> = {
   FunctionName: str({ min: 1, max: 140, pattern: FUNCTION_NAME_PATTERN }),
@@ -88,31 +94,23 @@ const updatable: Record<string, Shape> = {
   ProvisionedPollerConfig: struct({ MinimumPollers: int(1, 200), MaximumPollers: int(1, 2000) }),
 };
 
-const tagsShape: Shape = {
-  type: "map",
-  key: str({ min: 1, max: 128 }),
-  value: str({ min: 0, max: 256 }),
-};
-
-export const createShape: Structure = struct(
-  {
-    ...updatable,
-    EventSourceArn: str({ pattern: ARN_PATTERN }),
-    StartingPosition: str({ enum: STARTING_POSITIONS }),
-    StartingPositionTimestamp: { type: "timestamp" },
-    Topics: {
-      type: "list",
-      min: 1,
-      max: 1,
-      member: str({ min: 1, max: 249, pattern: String.raw`^[^.]([a-zA-Z0-9\-_.]+)` }),
-    },
-    Queues: {
-      type: "list",
-      min: 1,
-      max: 1,
-      member: str({ min: 1, max: 1000, pattern: String.raw`[\s\S]*` }),
-    },
-    SelfManagedEventSource: struct({
+/**
+ * Members only Create sets. Update's model lacks them; Sluice still reads them there, typed, so that a client
+ * sending one gets told it cannot change (or a no-op when the value is the stored one), not silence.
+ */
+const createOnly: Record<string, Shape> = {
+  EventSourceArn: str({ pattern: ARN_PATTERN }),
+  StartingPosition: str({ enum: STARTING_POSITIONS }),
+  StartingPositionTimestamp: { type: "timestamp" },
+  Topics: {
+    type: "list",
+    min: 1,
+    max: 1,
+    member: str({ min: 1, max: 249, pattern: String.raw`^[^.]([a-zA-Z0-9\-_.]+)` }),
+  },
+  Queues: { type: "list", min: 1, max: 1, member: str({ min: 1, max: 1000, pattern: String.raw`[\s\S]*` }) },
+  SelfManagedEventSource: struct(
+    {
       Endpoints: {
         type: "map",
         max: 2,
@@ -124,20 +122,24 @@ export const createShape: Structure = struct(
           member: str({ min: 1, max: 300, pattern: BOOTSTRAP_SERVER_PATTERN }),
         },
       },
-    }),
-    AmazonManagedKafkaEventSourceConfig: consumerGroup,
-    SelfManagedKafkaEventSourceConfig: consumerGroup,
-    Tags: tagsShape,
-  },
-  ["FunctionName"],
-);
+    },
+    ["Endpoints"],
+  ),
+  AmazonManagedKafkaEventSourceConfig: consumerGroup,
+  SelfManagedKafkaEventSourceConfig: consumerGroup,
+};
 
-export const updateShape: Structure = struct(updatable);
+export const createShape: Structure = struct({ ...updatable, ...createOnly, Tags: tagsShape }, [
+  "FunctionName",
+]);
+
+export const updateShape: Structure = struct({ ...updatable, ...createOnly });
 
 export const listShape: Structure = struct({
   EventSourceArn: str({ pattern: ARN_PATTERN }),
   FunctionName: str({ min: 1, max: 140, pattern: FUNCTION_NAME_PATTERN }),
   MaxItems: int(1, 10000),
+  Marker: str(),
 });
 
 /** The resource ARN accepted by the tagging operations, exactly as Lambda's model states it. */

@@ -14,7 +14,7 @@ interface Candidate {
 
 const overlaps = (a: readonly string[] = [], b: readonly string[] = []) => a.some((x) => b.includes(x));
 const bootstrapServers = (config: MappingConfig) =>
-  config.SelfManagedEventSource?.Endpoints.KAFKA_BOOTSTRAP_SERVERS;
+  config.SelfManagedEventSource?.Endpoints?.KAFKA_BOOTSTRAP_SERVERS;
 
 function sameSource(candidate: Candidate, existing: EventSourceMapping): boolean {
   if (existing.kind !== candidate.kind || existing.functionArn !== candidate.functionArn) return false;

@@ -37,7 +37,7 @@ export interface MappingConfig {
   Topics?: string[];
   Queues?: string[];
   SourceAccessConfigurations?: SourceAccessConfiguration[];
-  SelfManagedEventSource?: { Endpoints: Record<string, string[]> };
+  SelfManagedEventSource?: { Endpoints?: Record<string, string[]> };
   AmazonManagedKafkaEventSourceConfig?: { ConsumerGroupId?: string };
   SelfManagedKafkaEventSourceConfig?: { ConsumerGroupId?: string };
   ScalingConfig?: { MaximumConcurrency?: number };

@@ -68,6 +68,8 @@ export function requireKindFields(kind: SourceKind, input: ConfigInput): void {
   const missing = (member: string) => invalid(`Required '${member}' parameter is missing.`);
   switch (kind) {
     case "kafka":
+      if (!input.SelfManagedEventSource?.Endpoints?.KAFKA_BOOTSTRAP_SERVERS)
+        throw missing("selfManagedEventSource.endpoints.KAFKA_BOOTSTRAP_SERVERS");
       if (!input.SourceAccessConfigurations) throw missing("sourceAccessConfigurations");
       if (!input.Topics) throw missing("topics");
       return;

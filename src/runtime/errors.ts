@@ -19,8 +19,8 @@ export abstract class SluiceError extends Error {
   abstract readonly code: string;
   abstract readonly statusCode: number;
   readonly fault: Fault = "customer";
-  /** Whether Lambda adds `"Type": "User"` to the body. */
-  readonly userType: boolean = true;
+  /** Lambda's `Type` body field: whose fault the error is; ValidationException carries none. */
+  readonly type: "User" | "Service" | undefined = "User";
   readonly messageKey: MessageKey = "message";
   readonly retryable: boolean;
 
@@ -40,7 +40,7 @@ export class InvalidParameterValueException extends SluiceError {
 export class ValidationException extends SluiceError {
   readonly code = "ValidationException";
   readonly statusCode = 400;
-  override readonly userType = false;
+  override readonly type = undefined;
 }
 
 export class ResourceNotFoundException extends SluiceError {
@@ -87,6 +87,7 @@ export class ServiceException extends SluiceError {
   readonly code = "ServiceException";
   readonly statusCode = 500;
   override readonly fault = "internal";
+  override readonly type = "Service";
   override readonly retryable = true;
 }
 

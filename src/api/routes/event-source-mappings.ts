@@ -3,7 +3,7 @@
  * slash and the SDK without; the server ignores trailing slashes.
  */
 import type { FastifyInstance } from "fastify";
-import type { MappingService } from "../../mappings/service.js";
+import type { ListQuery, MappingService } from "../../mappings/service.js";
 import { InvalidRequestContentException } from "../../runtime/errors.js";
 import { isPlainObject, validateAgainstModel } from "../model.js";
 import { createShape, listShape, updateShape } from "../shapes.js";
@@ -12,26 +12,22 @@ const COLLECTION = "/2015-03-31/event-source-mappings";
 
 export function eventSourceMappingRoutes(app: FastifyInstance, service: MappingService): void {
   app.post(COLLECTION, async (request, reply) => {
-    const body = requestBody(request.body);
-    validateAgainstModel(body, createShape);
+    const body = validateAgainstModel(requestBody(request.body), createShape);
     return reply.code(202).send(await service.create(body));
   });
 
   app.get(COLLECTION, async (request) => {
     const query = request.query as Record<string, unknown>;
-    const list = {
-      EventSourceArn: single(query.EventSourceArn),
-      FunctionName: single(query.FunctionName),
-      MaxItems: integer(single(query.MaxItems), "MaxItems"),
-    };
-    validateAgainstModel(list, listShape);
-    const marker = single(query.Marker);
-    return service.list({
-      ...(list.EventSourceArn !== undefined ? { EventSourceArn: list.EventSourceArn } : {}),
-      ...(list.FunctionName !== undefined ? { FunctionName: list.FunctionName } : {}),
-      ...(list.MaxItems !== undefined ? { MaxItems: list.MaxItems } : {}),
-      ...(marker !== undefined ? { Marker: marker } : {}),
-    });
+    const list = validateAgainstModel(
+      {
+        EventSourceArn: single(query.EventSourceArn),
+        FunctionName: single(query.FunctionName),
+        MaxItems: integer(single(query.MaxItems), "MaxItems"),
+        Marker: single(query.Marker),
+      },
+      listShape,
+    );
+    return service.list(list as ListQuery);
   });
 
   app.get<{ Params: { uuid: string } }>(`${COLLECTION}/:uuid`, async (request) =>
@@ -39,8 +35,7 @@ export function eventSourceMappingRoutes(app: FastifyInstance, service: MappingS
   );
 
   app.put<{ Params: { uuid: string } }>(`${COLLECTION}/:uuid`, async (request, reply) => {
-    const body = requestBody(request.body);
-    validateAgainstModel(body, updateShape);
+    const body = validateAgainstModel(requestBody(request.body), updateShape);
     return reply.code(202).send(await service.update(request.params.uuid, body));
   });
 

@@ -13,8 +13,7 @@ export function tagRoutes(app: FastifyInstance, service: MappingService): void {
 
   app.post(TAGS, async (request, reply) => {
     const arn = resourceArn(request);
-    const body = requestBody(request.body);
-    validateAgainstModel(body, tagResourceShape);
+    const body = validateAgainstModel(requestBody(request.body), tagResourceShape);
     await service.tag(arn, body.Tags as Tags);
     return reply.code(204).send();
   });
@@ -23,8 +22,8 @@ export function tagRoutes(app: FastifyInstance, service: MappingService): void {
     const arn = resourceArn(request);
     const raw = (request.query as Record<string, unknown>).tagKeys;
     const tagKeys = raw === undefined ? undefined : Array.isArray(raw) ? raw : [raw];
-    validateAgainstModel({ TagKeys: tagKeys }, untagResourceShape);
-    await service.untag(arn, tagKeys as string[]);
+    const { TagKeys } = validateAgainstModel({ TagKeys: tagKeys }, untagResourceShape);
+    await service.untag(arn, TagKeys as string[]);
     return reply.code(204).send();
   });
 }
