@@ -3,3 +3,4 @@ import { awsEnv } from "./services/endpoints.js";
 
 Object.assign(process.env, awsEnv);
 process.env.SLUICE_LOG_LEVEL ??= "warn";
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
