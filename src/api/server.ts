@@ -82,6 +82,7 @@ export function buildApi({ service, store, logger }: ApiOptions): FastifyInstanc
   app.setErrorHandler((err, request, reply) => {
     const error = toApiError(err, request);
     if (error.statusCode >= 500) request.log.error({ err }, "request failed");
+    else if (error.cause instanceof Error) request.log.info({ reason: error.cause.message }, error.message);
     return sendError(reply, error);
   });
   app.setNotFoundHandler((request, reply) => sendError(reply, unknownOperation(request)));

@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { ConfigError, loadConfig } from "../config/config.js";
 import { createSluice } from "../sluice.js";
+import { FILTERABLE_SOURCES, type FilterTestOptions, filterTest } from "./filter-test.js";
 
 // Sluice runs on Node 20 with the SDK versions its lockfile pins; the SDK's notice about future releases
 // needing Node 22 says nothing actionable to a Sluice user.
@@ -78,6 +79,23 @@ program
     };
     process.once("SIGTERM", () => shutdown("SIGTERM"));
     process.once("SIGINT", () => shutdown("SIGINT"));
+  });
+
+const filter = program.command("filter").description("work with event filter patterns");
+filter
+  .command("test")
+  .description("print true or false for each event, as a mapping's filter would decide")
+  .requiredOption("--pattern <json>", "the filter pattern (FilterCriteria.Filters[].Pattern)")
+  .option("--event <json>", "one event")
+  .option("--events <file>", "events, one JSON document a line (- for stdin)")
+  .addOption(
+    new Option(
+      "--source <kind>",
+      "decode events as this source's records first (SQS body, Kinesis data, ...)",
+    ).choices(FILTERABLE_SOURCES),
+  )
+  .action(async (opts: FilterTestOptions) => {
+    process.exitCode = await filterTest(opts);
   });
 
 program.parseAsync().catch((err: unknown) => {

@@ -3,7 +3,7 @@
  * a request with several faults gets; conformance/esm-api-cases.jsonl pins part of it). Each failure is an
  * InvalidParameterValueException whose message names the field and the rule.
  */
-import { isValidPattern } from "../pipeline/filter/index.js";
+import { patternError } from "../pipeline/filter/index.js";
 import { InvalidParameterValueException } from "../runtime/errors.js";
 import { type ConfigField, SOURCE_KINDS, type SourceKindSpec } from "./source-kinds.js";
 import type { EventSourceMapping, MappingConfig, SourceKind } from "./types.js";
@@ -211,8 +211,11 @@ function checkFilters(config: MappingConfig): void {
   if (filters.length > MAX_FILTERS)
     throw invalid(`FilterCriteria may hold at most ${MAX_FILTERS} filters; found ${filters.length}.`);
   for (const filter of filters) {
-    if (typeof filter.Pattern !== "string" || !isValidPattern(filter.Pattern))
-      throw invalid("Invalid filter pattern definition.");
+    // Lambda answers with one sentence; the engine's detailed reason travels as the cause, for the log.
+    const reason =
+      typeof filter.Pattern === "string" ? patternError(filter.Pattern) : new Error("Pattern is missing");
+    if (reason)
+      throw new InvalidParameterValueException("Invalid filter pattern definition.", { cause: reason });
   }
 }
 
