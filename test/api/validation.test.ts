@@ -183,6 +183,15 @@ describe("ranges of the API model (ValidationException)", () => {
     });
   }
 
+  it("refuses a filter pattern over 4096 characters", async () => {
+    const pattern = JSON.stringify({ body: { text: ["x".repeat(4100)] } });
+    await expectRejected(
+      create({ EventSourceArn: queue, FilterCriteria: { Filters: [{ Pattern: pattern }] } }),
+      "ValidationException",
+      /^1 validation error detected: Value '.*' at 'filterCriteria\.filters\.1\.member\.pattern' failed to satisfy constraint: Member must have length less than or equal to 4096$/,
+    );
+  });
+
   it("reports several violations at once", async () => {
     await expectRejected(
       create({
