@@ -1,4 +1,8 @@
-/** IP address matching for `cidr`: IPv4 and IPv6 networks, addresses parsed without regular expressions. */
+/**
+ * IP address matching for `cidr`, with the address forms and mask rules of EventBridge's engine (event-ruler):
+ * an IPv4 address is four dot-separated decimal numbers (leading zeros read as decimal), an IPv6 address holds
+ * only hex digits and colons (no embedded IPv4), and a mask must leave at least one host bit (/0-/31, /0-/127).
+ */
 import { invalid } from "./errors.js";
 
 export interface Cidr {
@@ -7,16 +11,25 @@ export interface Cidr {
   bits: number;
 }
 
+const IPV4 = /^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$/;
+const IPV6 = /^[0-9a-fA-F:]*:[0-9a-fA-F:]*$/;
+
 export function compileCidr(text: string): Cidr {
-  const slash = text.indexOf("/");
-  if (slash === -1 || slash !== text.lastIndexOf("/")) throw invalid("Malformed CIDR, one '/' required");
-  const address = text.slice(0, slash);
-  const maskText = text.slice(slash + 1);
-  if (!/^\d{1,3}$/.test(maskText)) throw invalid("Malformed CIDR, mask bits must be an integer");
-  const network = parseIp(address);
-  if (!network) throw invalid(`Nonstandard IP address: ${address}`);
+  // Like Java's split("/"): trailing empty parts are dropped, so "10.0.0.0/" has no mask part.
+  const parts = text.split("/");
+  while (parts.length > 1 && parts.at(-1) === "") parts.pop();
+  if (parts.length !== 2) throw invalid("Malformed CIDR, one '/' required");
+  const [address, maskText] = parts as [string, string];
+  if (!/^[+-]?\d+$/.test(maskText)) throw invalid("Malformed CIDR, mask bits must be an integer");
   const bits = Number(maskText);
-  if (bits > network.length * 8) throw invalid("Malformed CIDR, mask bits must be an integer");
+  if (bits < 0) throw invalid("Malformed CIDR, mask bits must not be negative");
+  let network: Uint8Array | undefined;
+  if (IPV4.test(address)) network = parseIpv4(address);
+  else if (IPV6.test(address)) network = parseIpv6(address);
+  else throw invalid(`Nonstandard IP address: ${address}`);
+  if (!network) throw invalid(`Invalid IP address: ${address}`);
+  if (network.length === 4 && bits > 31) throw invalid("IPv4 mask bits must be < 32");
+  if (network.length === 16 && bits > 127) throw invalid("IPv6 mask bits must be < 128");
   return { network, bits };
 }
 
@@ -31,19 +44,18 @@ export function matchesCidr({ network, bits }: Cidr, value: string): boolean {
   return ((ip[whole] as number) & mask) === ((network[whole] as number) & mask);
 }
 
-/** The address as bytes, or undefined when it is not a standard IPv4 or IPv6 address. */
+/** The address as bytes, or undefined when it is not an IPv4 or IPv6 address in the forms above. */
 export function parseIp(text: string): Uint8Array | undefined {
-  return text.includes(":") ? parseIpv6(text) : parseIpv4(text);
+  if (IPV4.test(text)) return parseIpv4(text);
+  if (IPV6.test(text)) return parseIpv6(text);
+  return undefined;
 }
 
 function parseIpv4(text: string): Uint8Array | undefined {
-  const parts = text.split(".");
-  if (parts.length !== 4) return undefined;
   const bytes = new Uint8Array(4);
+  const parts = text.split(".");
   for (let i = 0; i < 4; i++) {
-    const part = parts[i] as string;
-    if (!/^\d{1,3}$/.test(part)) return undefined;
-    const n = Number(part);
+    const n = Number(parts[i]);
     if (n > 255) return undefined;
     bytes[i] = n;
   }
@@ -56,25 +68,16 @@ function parseIpv6(text: string): Uint8Array | undefined {
   const groups = (half: string) => (half === "" ? [] : half.split(":"));
   const head = groups(halves[0] as string);
   const tail = halves.length === 2 ? groups(halves[1] as string) : [];
-  // An embedded IPv4 tail (::ffff:1.2.3.4) counts as two groups.
-  const lastGroup = (tail.length > 0 ? tail : head).at(-1);
-  let v4: Uint8Array | undefined;
-  if (lastGroup?.includes(".")) {
-    v4 = parseIpv4(lastGroup);
-    if (!v4) return undefined;
-    (tail.length > 0 ? tail : head).pop();
-  }
-  const count = head.length + tail.length + (v4 ? 2 : 0);
+  const count = head.length + tail.length;
   if (halves.length === 1 ? count !== 8 : count > 7) return undefined;
   const words = [...head, ...Array<string>(8 - count).fill("0"), ...tail];
   const bytes = new Uint8Array(16);
-  for (let i = 0; i < words.length; i++) {
+  for (let i = 0; i < 8; i++) {
     const word = words[i] as string;
     if (!/^[0-9a-fA-F]{1,4}$/.test(word)) return undefined;
     const n = Number.parseInt(word, 16);
     bytes[i * 2] = n >> 8;
     bytes[i * 2 + 1] = n & 0xff;
   }
-  if (v4) bytes.set(v4, 12);
   return bytes;
 }

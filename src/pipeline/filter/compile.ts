@@ -25,28 +25,46 @@ interface Field {
 }
 
 interface Conjunction {
-  fields: Field[];
+  /** By dotted path: a path given twice (`"a.b"` and `{"a": {"b"}}`) keeps the last, like a duplicate key. */
+  fields: Map<string, Field>;
   ors: Conjunction[][];
 }
+
+/** Operator names: a `$or` whose objects use one is an ordinary field named `$or`, as in EventBridge. */
+const OPERATOR_NAMES = new Set([
+  "prefix",
+  "suffix",
+  "equals-ignore-case",
+  "anything-but",
+  "numeric",
+  "exists",
+  "cidr",
+  "wildcard",
+]);
 
 export function compilePatternObject(pattern: unknown): Matcher {
   if (typeof pattern !== "object" || pattern === null || Array.isArray(pattern))
     throw invalid("Filter is not an object");
-  const root: Conjunction = { fields: [], ors: [] };
+  const root = conjunction();
   addMembers(root, pattern as Record<string, unknown>, [], 0);
-  return (event) => typeof event === "object" && event !== null && matches(root, event);
+  const compiled = freeze(root);
+  return (event) =>
+    typeof event === "object" && event !== null && !Array.isArray(event) && matches(compiled, event);
 }
+
+const conjunction = (): Conjunction => ({ fields: new Map(), ors: [] });
 
 function addMembers(into: Conjunction, node: Record<string, unknown>, prefix: string[], depth: number): void {
   if (depth > MAX_PATTERN_DEPTH) throw invalid(`Pattern nesting exceeds ${MAX_PATTERN_DEPTH} levels`);
-  for (const [key, value] of Object.entries(node)) {
+  const entries = Object.entries(node);
+  if (entries.length === 0) throw invalid("Empty objects are not allowed");
+  for (const [key, value] of entries) {
     if (key === "$or" && isOrGroup(value)) {
-      if (value.length < 2) throw invalid("There must have at least 2 Objects in $or array.");
       into.ors.push(
         value.map((branch) => {
-          const conjunction: Conjunction = { fields: [], ors: [] };
-          addMembers(conjunction, branch, prefix, depth + 1);
-          return conjunction;
+          const group = conjunction();
+          addMembers(group, branch, prefix, depth + 1);
+          return group;
         }),
       );
       continue;
@@ -54,7 +72,9 @@ function addMembers(into: Conjunction, node: Record<string, unknown>, prefix: st
     const path = [...prefix, ...key.split(".")];
     if (Array.isArray(value)) {
       if (value.length === 0) throw invalid("Empty arrays are not allowed");
-      into.fields.push(field(path, compileRules(value)));
+      const joined = path.join(".");
+      into.fields.delete(joined);
+      into.fields.set(joined, field(path, compileRules(value)));
     } else if (typeof value === "object" && value !== null) {
       addMembers(into, value as Record<string, unknown>, path, depth + 1);
     } else {
@@ -63,13 +83,32 @@ function addMembers(into: Conjunction, node: Record<string, unknown>, prefix: st
   }
 }
 
-/** `$or` is the operator when its value is an array of objects; otherwise it is an ordinary field name. */
+/**
+ * `$or` is the operator when its value is an array of at least two objects none of which uses an operator name
+ * as a key; otherwise it is an ordinary field whose rules are that array.
+ */
 function isOrGroup(value: unknown): value is Record<string, unknown>[] {
   return (
     Array.isArray(value) &&
-    value.length > 0 &&
-    value.every((v) => typeof v === "object" && v !== null && !Array.isArray(v))
+    value.length >= 2 &&
+    value.every(
+      (v) =>
+        typeof v === "object" &&
+        v !== null &&
+        !Array.isArray(v) &&
+        Object.keys(v).every((key) => !OPERATOR_NAMES.has(key)),
+    )
   );
+}
+
+/** The matching form: fields as an array, in pattern order. */
+interface Compiled {
+  fields: Field[];
+  ors: Compiled[][];
+}
+
+function freeze(c: Conjunction): Compiled {
+  return { fields: [...c.fields.values()], ors: c.ors.map((group) => group.map(freeze)) };
 }
 
 function field(path: string[], rules: FieldRules): Field {
@@ -81,9 +120,9 @@ function field(path: string[], rules: FieldRules): Field {
   };
 }
 
-function matches(conjunction: Conjunction, event: object): boolean {
-  for (const f of conjunction.fields) if (!fieldMatches(f, event)) return false;
-  for (const group of conjunction.ors) {
+function matches(compiled: Compiled, event: object): boolean {
+  for (const f of compiled.fields) if (!fieldMatches(f, event)) return false;
+  for (const group of compiled.ors) {
     let any = false;
     for (const branch of group) {
       if (matches(branch, event)) {

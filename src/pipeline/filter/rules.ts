@@ -31,17 +31,24 @@ export function compileRules(rules: readonly unknown[]): FieldRules {
     }
     if (typeof rule !== "object" || Array.isArray(rule))
       throw invalid("Match value must be String, number, true, false, or null");
+    // EventBridge reads a rule object token by token: the first operator and its operand, then the end.
     const keys = Object.keys(rule);
-    if (keys.length !== 1) throw invalid("Only one key allowed in match expression");
+    if (keys.length === 0) throw invalid("Match expression name not found");
     const operator = keys[0] as string;
     const operand = (rule as Record<string, unknown>)[operator];
-    if (operator === "exists") {
-      if (typeof operand !== "boolean") throw invalid("exists match pattern must be either true or false.");
-      if (operand) existsTrue = true;
+    const compiled = operator === "exists" ? existsFlag(operand) : compileOperator(operator, operand);
+    if (keys.length > 1)
+      throw invalid(
+        operator === "numeric" || operator === "anything-but"
+          ? "Too many elements in numeric expression"
+          : "Only one key allowed in match expression",
+      );
+    if (typeof compiled === "boolean") {
+      if (compiled) existsTrue = true;
       else existsFalse = true;
-      continue;
+    } else {
+      tests.push(compiled);
     }
-    tests.push(compileOperator(operator, operand));
   }
   const exactTest = exact.test();
   if (exactTest) tests.unshift(exactTest);
@@ -54,6 +61,11 @@ function anyOf(tests: LeafTest[]): LeafTest | undefined {
     for (const test of tests) if (test(value)) return true;
     return false;
   };
+}
+
+function existsFlag(operand: unknown): boolean {
+  if (typeof operand !== "boolean") throw invalid("exists match pattern must be either true or false.");
+  return operand;
 }
 
 function compileOperator(operator: string, operand: unknown): LeafTest {
@@ -95,10 +107,14 @@ function affixTest(operand: unknown, kind: "prefix" | "suffix"): LeafTest {
       : (value) => typeof value === "string" && value.endsWith(operand);
   }
   if (typeof operand !== "object" || operand === null || Array.isArray(operand)) throw mustBeString();
-  const entries = Object.entries(operand);
-  const [inner, text] = entries[0] ?? [];
-  if (entries.length !== 1 || inner !== "equals-ignore-case") throw mustBeString();
+  const keys = Object.keys(operand);
+  if (keys.length === 0)
+    throw invalid(`${kind === "prefix" ? "Prefix" : "Suffix"} expression name not found`);
+  const inner = keys[0] as string;
+  if (inner !== "equals-ignore-case") throw invalid(`Unsupported ${kind} pattern: ${inner}`);
+  const text = (operand as Record<string, unknown>)[inner];
   if (typeof text !== "string") throw invalid("equals-ignore-case match pattern must be a string");
+  if (keys.length > 1) throw invalid("Only one key allowed in match expression");
   const expected = caseless(text);
   return kind === "prefix"
     ? (value) => typeof value === "string" && expected.isPrefixOf(value)
@@ -110,18 +126,37 @@ const NOT_SINGLE_OR_ARRAY = "Value of anything-but must be an array or single st
 function anythingBut(operand: unknown): LeafTest {
   if (typeof operand === "string" || typeof operand === "number") return (value) => value !== operand;
   if (Array.isArray(operand)) {
-    if (operand.length === 0) throw invalid("Empty arrays are not allowed");
-    for (const item of operand)
+    const types = new Set<string>();
+    for (const item of operand) {
       if (typeof item !== "string" && typeof item !== "number")
         throw invalid("Inside anything but list, start|null|boolean is not supported.");
+      types.add(typeof item);
+    }
+    if (types.size !== 1)
+      throw invalid(
+        "Inside anything but list, either all values are number or string, mixed type is not supported",
+      );
     const excluded = new Set<unknown>(operand);
     return (value) => !excluded.has(value);
   }
   if (typeof operand !== "object" || operand === null) throw invalid(NOT_SINGLE_OR_ARRAY);
-  const entries = Object.entries(operand);
-  if (entries.length !== 1) throw invalid("Only one key allowed in match expression");
-  const [operator, inner] = entries[0] as [string, unknown];
-  // Each form excludes strings only: a number, a boolean or null passes.
+  const keys = Object.keys(operand);
+  if (keys.length === 0) throw invalid("Anything-But expression name not found");
+  const operator = keys[0] as string;
+  if (!ANYTHING_BUT_FORMS.has(operator)) throw invalid(`Unsupported anything-but pattern: ${operator}`);
+  const inner = (operand as Record<string, unknown>)[operator];
+  if (inner === null || typeof inner === "boolean" || (typeof inner === "object" && !Array.isArray(inner)))
+    throw invalid(NOT_SINGLE_OR_ARRAY);
+  const test = anythingButForm(operator as AnythingButForm, inner);
+  if (keys.length > 1) throw invalid("Too many elements in numeric expression");
+  return test;
+}
+
+type AnythingButForm = "prefix" | "suffix" | "equals-ignore-case" | "wildcard";
+const ANYTHING_BUT_FORMS = new Set<string>(["prefix", "suffix", "equals-ignore-case", "wildcard"]);
+
+/** The object forms of anything-but; each excludes strings only, so a number, a boolean or null passes. */
+function anythingButForm(operator: AnythingButForm, inner: unknown): LeafTest {
   const excludes =
     (test: (value: string) => boolean): LeafTest =>
     (value) =>
@@ -146,8 +181,6 @@ function anythingBut(operand: unknown): LeafTest {
       const wildcards = stringList(inner, "wildcard match pattern must be a string").map(compileWildcard);
       return excludes((value) => wildcards.some((w) => matchesWildcard(w, value)));
     }
-    default:
-      throw invalid(`Unsupported anything-but pattern: ${operator}`);
   }
 }
 
@@ -163,48 +196,42 @@ function stringList(operand: unknown, wrongType: string): string[] {
   throw invalid(wrongType);
 }
 
-const LOWER_BOUNDS = new Set([">", ">="]);
+const OPERATORS = new Set(["=", ">", ">=", "<", "<="]);
 const UPPER_BOUNDS = new Set(["<", "<="]);
-const OPERATORS = new Set(["=", ...LOWER_BOUNDS, ...UPPER_BOUNDS]);
 
-/** `numeric`: `["=", n]`, one bound `[op, n]`, or a range `[">"|">=", low, "<"|"<=", high]`. */
+/**
+ * `numeric`: `["=", n]`, one bound `[op, n]`, or a range `[">"|">=", low, "<"|"<=", high]`, read in order as
+ * EventBridge reads it, so each malformed operand gets EventBridge's reason.
+ */
 function numeric(operand: unknown): LeafTest {
   if (!Array.isArray(operand)) throw invalid("Value of numeric must be an array.");
-  let lower = Number.NEGATIVE_INFINITY;
-  let lowerInclusive = false;
-  let upper = Number.POSITIVE_INFINITY;
-  let upperInclusive = false;
-  let equals: number | undefined;
-  for (let i = 0; i < operand.length; i += 2) {
-    const op = operand[i];
-    if (typeof op !== "string" || !OPERATORS.has(op))
-      throw invalid(`Unrecognized numeric range operator: ${String(op)}`);
-    const n = operand[i + 1];
-    if (typeof n !== "number") throw invalid(`Value of ${op === "=" ? "equals" : op} must be numeric`);
-    if (op === "=") {
-      if (operand.length > 2) throw invalid("Too many elements in numeric expression");
-      equals = n;
-    } else if (LOWER_BOUNDS.has(op)) {
-      if (i !== 0) throw invalid(`Bad numeric range operator: ${op}`);
-      lower = n;
-      lowerInclusive = op === ">=";
-    } else {
-      if (i !== 0 && i !== 2) throw invalid("Too many terms in numeric range expression");
-      if (i === 0 && operand.length > 2) throw invalid(`Bad numeric range operator: ${String(operand[2])}`);
-      upper = n;
-      upperInclusive = op === "<=";
-    }
+  if (operand.length === 0) throw invalid("Invalid member in numeric match: ]");
+  const [op, n] = operand as unknown[];
+  if (typeof op !== "string") throw invalid(`Invalid member in numeric match: ${JSON.stringify(op)}`);
+  if (!OPERATORS.has(op)) throw invalid(`Unrecognized numeric range operator: ${op}`);
+  if (typeof n !== "number") throw invalid(`Value of ${op === "=" ? "equals" : op} must be numeric`);
+  if (op === "=" || UPPER_BOUNDS.has(op)) {
+    if (operand.length > 2) throw invalid("Too many elements in numeric expression");
+    if (op === "=") return (value) => value === n;
+    return op === "<"
+      ? (value) => typeof value === "number" && value < n
+      : (value) => typeof value === "number" && value <= n;
   }
-  if (operand.length === 0) throw invalid("Value of numeric must be an array.");
+  const lowerInclusive = op === ">=";
+  if (operand.length === 2)
+    return lowerInclusive
+      ? (value) => typeof value === "number" && value >= n
+      : (value) => typeof value === "number" && value > n;
+  const [, , upperOp, upper] = operand as unknown[];
+  if (typeof upperOp !== "string") throw invalid(`Bad value in numeric range: ${JSON.stringify(upperOp)}`);
+  if (!UPPER_BOUNDS.has(upperOp)) throw invalid(`Bad numeric range operator: ${upperOp}`);
+  if (typeof upper !== "number") throw invalid(`Value of ${upperOp} must be numeric`);
   if (operand.length > 4) throw invalid("Too many terms in numeric range expression");
-  if (equals !== undefined) {
-    const target = equals;
-    return (value) => value === target;
-  }
-  if (lower >= upper) throw invalid("Bottom must be less than top");
+  if (n >= upper) throw invalid("Bottom must be less than top");
+  const upperInclusive = upperOp === "<=";
   return (value) =>
     typeof value === "number" &&
-    (lowerInclusive ? value >= lower : value > lower) &&
+    (lowerInclusive ? value >= n : value > n) &&
     (upperInclusive ? value <= upper : value < upper);
 }
 
@@ -243,7 +270,10 @@ class ExactValues {
   }
 }
 
-/** Case-insensitive comparison against a fixed text, without allocating for ASCII values. */
+/**
+ * Case-insensitive comparison as EventBridge does it: each character of the pattern stands for exactly its
+ * lower-case or its upper-case form (so "ß" also matches "SS", and "k" does not match the Kelvin sign).
+ */
 interface Caseless {
   equals(value: string): boolean;
   isPrefixOf(value: string): boolean;
@@ -251,36 +281,52 @@ interface Caseless {
 }
 
 function caseless(text: string): Caseless {
-  const lower = text.toLowerCase();
-  const ascii = isAscii(lower);
-  /** Whether value[from, from + lower.length) equals `lower` ignoring ASCII case; undefined: not ASCII. */
-  const compareAt = (value: string, from: number): boolean | undefined => {
-    for (let i = 0; i < lower.length; i++) {
-      let c = value.charCodeAt(from + i);
-      if (c >= 128) return undefined;
-      if (c >= 65 && c <= 90) c += 32;
-      if (c !== lower.charCodeAt(i)) return false;
-    }
-    return true;
-  };
+  const forms = Array.from(text, (c) => {
+    const lower = c.toLowerCase();
+    const upper = c.toUpperCase();
+    return lower === upper ? [c] : [lower, upper];
+  });
+  if (forms.every((f) => f.every((form) => form.length === 1))) {
+    // Every form one UTF-16 unit: compare unit by unit, without allocating.
+    const lower = forms.map((f) => f[0]).join("");
+    const upper = forms.map((f) => f.at(-1)).join("");
+    const n = lower.length;
+    const at = (value: string, from: number) => {
+      for (let i = 0; i < n; i++) {
+        const c = value.charCodeAt(from + i);
+        if (c !== lower.charCodeAt(i) && c !== upper.charCodeAt(i)) return false;
+      }
+      return true;
+    };
+    return {
+      equals: (value) => value.length === n && at(value, 0),
+      isPrefixOf: (value) => value.length >= n && at(value, 0),
+      isSuffixOf: (value) => value.length >= n && at(value, value.length - n),
+    };
+  }
+  // A suffix match starts within the span the forms' total lengths allow: a bounded number of starts.
+  const shortest = forms.reduce((sum, f) => sum + Math.min(...f.map((form) => form.length)), 0);
+  const longest = forms.reduce((sum, f) => sum + Math.max(...f.map((form) => form.length)), 0);
   return {
-    equals: (value) =>
-      ascii
-        ? value.length === lower.length && (compareAt(value, 0) ?? value.toLowerCase() === lower)
-        : value.toLowerCase() === lower,
-    isPrefixOf: (value) =>
-      ascii
-        ? value.length >= lower.length && (compareAt(value, 0) ?? value.toLowerCase().startsWith(lower))
-        : value.toLowerCase().startsWith(lower),
-    isSuffixOf: (value) =>
-      ascii
-        ? value.length >= lower.length &&
-          (compareAt(value, value.length - lower.length) ?? value.toLowerCase().endsWith(lower))
-        : value.toLowerCase().endsWith(lower),
+    equals: (value) => endsReached(value, forms, 0).includes(value.length),
+    isPrefixOf: (value) => endsReached(value, forms, 0).length > 0,
+    isSuffixOf: (value) => {
+      for (let start = Math.max(0, value.length - longest); start <= value.length - shortest; start++)
+        if (endsReached(value, forms, start).includes(value.length)) return true;
+      return false;
+    },
   };
 }
 
-function isAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 128) return false;
-  return true;
+/** Where in `value` a match of all `forms`, starting at `start`, can end (forms may differ in length). */
+function endsReached(value: string, forms: readonly string[][], start: number): number[] {
+  let positions = [start];
+  for (const choices of forms) {
+    const next = new Set<number>();
+    for (const p of positions)
+      for (const form of choices) if (value.startsWith(form, p)) next.add(p + form.length);
+    if (next.size === 0) return [];
+    positions = [...next];
+  }
+  return positions;
 }

@@ -13,6 +13,11 @@ export interface Wildcard {
   pieces: readonly string[];
 }
 
+/** Where AWS says a syntax error is: a position in the UTF-8 bytes of the quoted value (`"` counts as 1). */
+function position(pattern: string, index: number): number {
+  return Buffer.byteLength(pattern.slice(0, index)) + 1;
+}
+
 export function compileWildcard(pattern: string): Wildcard {
   const pieces: string[] = [];
   let piece = "";
@@ -22,12 +27,13 @@ export function compileWildcard(pattern: string): Wildcard {
     const ch = pattern[i];
     if (ch === "\\") {
       const next = pattern[i + 1];
-      if (next !== "*" && next !== "\\") throw invalid(`Invalid escape character at pos ${i + 1}`);
+      if (next !== "*" && next !== "\\")
+        throw invalid(`Invalid escape character at pos ${position(pattern, i)}`);
       piece += next;
       i++;
       afterStar = false;
     } else if (ch === "*") {
-      if (afterStar) throw invalid(`Consecutive wildcard characters at pos ${i}`);
+      if (afterStar) throw invalid(`Consecutive wildcard characters at pos ${position(pattern, i - 1)}`);
       pieces.push(piece);
       piece = "";
       stars++;
