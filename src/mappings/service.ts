@@ -63,21 +63,22 @@ export class MappingService {
   }
 
   async create(body: Body): Promise<Body> {
+    const input = configInput(body);
+    rejectOnSuccess(input);
+    const { kind, fifo } = detectSource(input.EventSourceArn, input.SelfManagedEventSource !== undefined);
+    const spec = SOURCE_KINDS[kind];
+    requireKindFields(kind, input);
+    rejectForeignFields(spec, input, input.ProvisionedPollerConfig !== undefined);
+    checkStartingPosition(spec, input, input.EventSourceArn ?? "");
+    const uuid = randomUUID();
+    const config = applyConfig(spec, spec.defaults(uuid), input);
+    checkConfig(kind, fifo, config);
+    const tags = (body.Tags as Tags | undefined) ?? {};
+    checkTags(tags);
+    const fn = this.resolveFunction(body.FunctionName as string);
+    // Asking the source whether it exists is a network call: it stays outside the lock mutations share.
+    if (config.EventSourceArn !== undefined) await this.options.probeSource(kind, config.EventSourceArn);
     return this.serialize(async () => {
-      const input = configInput(body);
-      rejectOnSuccess(input);
-      const { kind, fifo } = detectSource(input.EventSourceArn, input.SelfManagedEventSource !== undefined);
-      const spec = SOURCE_KINDS[kind];
-      requireKindFields(kind, input);
-      rejectForeignFields(spec, input, input.ProvisionedPollerConfig !== undefined);
-      checkStartingPosition(spec, input, input.EventSourceArn ?? "");
-      const uuid = randomUUID();
-      const config = applyConfig(spec, spec.defaults(uuid), input);
-      checkConfig(kind, fifo, config);
-      const tags = (body.Tags as Tags | undefined) ?? {};
-      checkTags(tags);
-      const fn = this.resolveFunction(body.FunctionName as string);
-      if (config.EventSourceArn !== undefined) await this.options.probeSource(kind, config.EventSourceArn);
       rejectDuplicate({ kind, functionArn: fn.arn, config }, await this.store.listMappings());
 
       const enabled = (body.Enabled as boolean | undefined) ?? true;

@@ -1,5 +1,11 @@
 import { InvalidParameterValueException } from "../runtime/errors.js";
 
+/** How long creating a mapping waits for its source to answer whether it exists. */
+export const PROBE_TIMEOUT_MS = 10_000;
+
+/** Options for a probe's SDK call: it gives up after PROBE_TIMEOUT_MS. */
+export const probeCallOptions = () => ({ abortSignal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+
 /** The source could not be asked whether it exists: say which service, and how Sluice is told where it is. */
 export function unreachableSource(
   arn: string,

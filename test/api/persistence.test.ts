@@ -130,3 +130,30 @@ describe("persistence", () => {
     await sut.close();
   });
 });
+
+describe("an unreachable source", () => {
+  it("refuses the create with a message naming how Sluice reaches the service, and stores nothing", async () => {
+    const dataDir = tempDir();
+    const sluice = await startProcess({
+      dataDir,
+      port: await freePort(),
+      env: { AWS_ENDPOINT_URL_SQS: "http://127.0.0.1:9" },
+    });
+    try {
+      const response = await call(sluice.endpoint, "POST", ESM_PATH, {
+        FunctionName: "orders",
+        EventSourceArn: "arn:aws:sqs:us-east-1:000000000000:orders",
+      });
+      expect(response.status).toBe(400);
+      expect(response.headers.get("x-amzn-errortype")).toBe("InvalidParameterValueException");
+      expect(response.body?.message).toMatch(
+        /^Could not check event source arn:aws:sqs:us-east-1:000000000000:orders: .*ECONNREFUSED.* \(AWS_ENDPOINT_URL_SQS or AWS_ENDPOINT_URL, AWS_REGION, credentials\)\.$/,
+      );
+      const listed = await call(sluice.endpoint, "GET", ESM_PATH);
+      expect(listed.body?.EventSourceMappings).toEqual([]);
+    } finally {
+      sluice.child.kill("SIGTERM");
+      await sluice.exited;
+    }
+  });
+});

@@ -63,12 +63,16 @@ export async function startProcess(options: {
   dataDir: string;
   port: number;
   configFile?: string;
+  env?: Record<string, string>;
 }): Promise<SluiceProcess> {
   const configFile = options.configFile ?? writeConfig(options.dataDir);
   const child = spawn(
     process.execPath,
     [MAIN, "serve", "--config", configFile, "--port", String(options.port), "--data-dir", options.dataDir],
-    { env: { ...process.env, ...awsEnv, SLUICE_LOG_LEVEL: "info" }, stdio: ["ignore", "pipe", "pipe"] },
+    {
+      env: { ...process.env, ...awsEnv, SLUICE_LOG_LEVEL: "info", ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
   );
   let output = "";
   child.stdout?.on("data", (chunk) => (output += chunk));

@@ -1,6 +1,6 @@
 import { DescribeStreamCommand, ResourceNotFoundException } from "@aws-sdk/client-dynamodb-streams";
 import { regionForArn } from "../../aws/client-config.js";
-import { streamNotFound, unreachableSource } from "../probe-errors.js";
+import { probeCallOptions, streamNotFound, unreachableSource } from "../probe-errors.js";
 import { dynamodbStreamsClient } from "./client.js";
 
 /** Lambda checks that the table's stream exists when a mapping is created. */
@@ -8,6 +8,7 @@ export async function probeStream(arn: string, defaultRegion: string): Promise<v
   try {
     await dynamodbStreamsClient(regionForArn(arn, defaultRegion)).send(
       new DescribeStreamCommand({ StreamArn: arn, Limit: 1 }),
+      probeCallOptions(),
     );
   } catch (err) {
     if (err instanceof ResourceNotFoundException) throw streamNotFound(arn, err);

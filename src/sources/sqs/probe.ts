@@ -1,7 +1,7 @@
 import { GetQueueUrlCommand, QueueDoesNotExist } from "@aws-sdk/client-sqs";
 import { regionForArn } from "../../aws/client-config.js";
 import { InvalidParameterValueException } from "../../runtime/errors.js";
-import { unreachableSource } from "../probe-errors.js";
+import { probeCallOptions, unreachableSource } from "../probe-errors.js";
 import { parseQueueArn, sqsClient } from "./client.js";
 
 /** Lambda checks that the queue exists when a mapping is created, and words the failure as below. */
@@ -10,6 +10,7 @@ export async function probeQueue(arn: string, defaultRegion: string): Promise<vo
   try {
     await sqsClient(regionForArn(arn, defaultRegion)).send(
       new GetQueueUrlCommand({ QueueName: name, ...(account ? { QueueOwnerAWSAccountId: account } : {}) }),
+      probeCallOptions(),
     );
   } catch (err) {
     if (err instanceof QueueDoesNotExist)
