@@ -5,7 +5,7 @@
  * that itself contains dots (`"state.status"`) stands for the nested path, as EventBridge flattens both sides.
  */
 import { invalid } from "./errors.js";
-import { compileRules, type FieldRules, type Leaf, type LeafTest } from "./rules.js";
+import { compileRules, type FieldRules, type LeafTest } from "./rules.js";
 
 export type Matcher = (event: unknown) => boolean;
 
@@ -47,9 +47,7 @@ export function compilePatternObject(pattern: unknown): Matcher {
     throw invalid("Filter is not an object");
   const root = conjunction();
   addMembers(root, pattern as Record<string, unknown>, [], 0);
-  const compiled = freeze(root);
-  return (event) =>
-    typeof event === "object" && event !== null && !Array.isArray(event) && matches(compiled, event);
+  return generate(root);
 }
 
 const conjunction = (): Conjunction => ({ fields: new Map(), ors: [] });
@@ -101,16 +99,6 @@ function isOrGroup(value: unknown): value is Record<string, unknown>[] {
   );
 }
 
-/** The matching form: fields as an array, in pattern order. */
-interface Compiled {
-  fields: Field[];
-  ors: Compiled[][];
-}
-
-function freeze(c: Conjunction): Compiled {
-  return { fields: [...c.fields.values()], ors: c.ors.map((group) => group.map(freeze)) };
-}
-
 function field(path: string[], rules: FieldRules): Field {
   return {
     path,
@@ -120,74 +108,81 @@ function field(path: string[], rules: FieldRules): Field {
   };
 }
 
-function matches(compiled: Compiled, event: object): boolean {
-  for (const f of compiled.fields) if (!fieldMatches(f, event)) return false;
-  for (const group of compiled.ors) {
-    let any = false;
-    for (const branch of group) {
-      if (matches(branch, event)) {
-        any = true;
-        break;
-      }
-    }
-    if (!any) return false;
-  }
-  return true;
+/**
+ * Generates the matcher's code: per field, one small function per path step with the keys written in as string
+ * literals, so every property read has an inline cache of its own (a shared walker's keyed reads would be
+ * megamorphic). Only keys become code, always through JSON.stringify; rule tests stay closures passed in.
+ */
+function generate(root: Conjunction): Matcher {
+  const tests: (LeafTest | undefined)[] = [];
+  const code: string[] = [];
+  const expression = (c: Conjunction): string => {
+    const terms = [...c.fields.values()].map((f) => {
+      const k = tests.push(f.rules.test) - 1;
+      emitField(f, k, code);
+      return `f${k}(e)`;
+    });
+    for (const group of c.ors) terms.push(`(${group.map(expression).join(" || ")})`);
+    return terms.join(" && ");
+  };
+  const body = expression(root);
+  const source = `"use strict";
+${code.join("\n")}
+return function match(e) { return typeof e === "object" && e !== null && !Array.isArray(e) && ${body}; };`;
+  return new Function("tests", "MAX_ARRAY_DEPTH", source)(tests, MAX_ARRAY_DEPTH) as Matcher;
 }
 
-const ANY_LEAF: LeafTest = () => true;
-
-function fieldMatches(f: Field, event: object): boolean {
+/** Field k: `f{k}(event)` decides it; walkers `w{k}t_i` apply its test, `w{k}x_i` only look for a leaf. */
+function emitField(f: Field, k: number, code: string[]): void {
   const { test, existsTrue, existsFalse } = f.rules;
-  if (test && anyLeaf(f, event, 0, test, 0)) return true;
+  const lines = [`function f${k}(e) {`];
+  if (test) {
+    code.push(`const t${k} = tests[${k}];`);
+    emitWalkers(f, `w${k}t`, `t${k}(node)`, code);
+    lines.push(`  if (w${k}t_0(e, 0)) return true;`);
+  }
   if (existsTrue || existsFalse) {
-    const exists = anyLeaf(f, event, 0, ANY_LEAF, 0);
-    return existsTrue ? exists || (existsFalse && !exists) : !exists;
+    emitWalkers(f, `w${k}x`, "true", code);
+    lines.push(`  const exists = w${k}x_0(e, 0);`);
+    lines.push(existsTrue ? `  return exists || (${existsFalse} && !exists);` : "  return !exists;");
+  } else {
+    lines.push("  return false;");
   }
-  return false;
+  code.push(...lines, "}");
 }
 
-/** Whether some leaf value at `f.path[i..]` below `node` passes `test`; `arrays` counts enclosing arrays. */
-function anyLeaf(f: Field, node: unknown, i: number, test: LeafTest, arrays: number): boolean {
-  if (i === f.path.length) return anyLeafValue(node, test, arrays);
+/**
+ * `{name}_i(node, arrays)`: whether a leaf at path[i..] below `node` passes `leaf` (an expression on `node`).
+ * Arrays fan out at every step, up to MAX_ARRAY_DEPTH levels.
+ */
+function emitWalkers(f: Field, name: string, leaf: string, code: string[]): void {
+  const n = f.path.length;
+  const fanOut = (i: number) =>
+    `if (arrays >= MAX_ARRAY_DEPTH) return false; for (let j = 0; j < node.length; j++) if (${name}_${i}(node[j], arrays + 1)) return true; return false;`;
+  code.push(`function ${name}_${n}(node, arrays) {
+  if (typeof node === "object") { if (node === null) return ${leaf}; if (!Array.isArray(node)) return false; ${fanOut(n)} }
+  if (typeof node === "string" || typeof node === "number" || typeof node === "boolean") return ${leaf};
+  return false;
+}`);
+  for (let i = n - 1; i >= 0; i--) {
+    const key = JSON.stringify(f.path[i]);
+    // A segment Object.prototype also has ("constructor", "__proto__") must be an own property to count.
+    const read = f.own[i] ? `(Object.hasOwn(node, ${key}) ? node[${key}] : undefined)` : `node[${key}]`;
+    // Event keys such as "a.b" stand for several segments at once; they hold a dot, so no Object.prototype
+    // member can answer for them and a plain read is safe.
+    const dotted = (f.joined[i] as readonly string[])
+      .map((joinedKey, j) => {
+        const value = `node[${JSON.stringify(joinedKey)}]`;
+        return `  if (${value} !== undefined && ${name}_${i + j + 2}(${value}, arrays)) return true;`;
+      })
+      .join("\n");
+    code.push(`function ${name}_${i}(node, arrays) {
   if (typeof node !== "object" || node === null) return false;
-  if (Array.isArray(node)) {
-    if (arrays >= MAX_ARRAY_DEPTH) return false;
-    for (const element of node) if (anyLeaf(f, element, i, test, arrays + 1)) return true;
-    return false;
-  }
-  const record = node as Record<string, unknown>;
-  const key = f.path[i] as string;
-  const child = f.own[i] ? own(record, key) : record[key];
-  if (child !== undefined && anyLeaf(f, child, i + 1, test, arrays)) return true;
-  // Slow path, taken only on a miss: event keys such as "a.b" that stand for several segments at once.
-  const joined = f.joined[i] as readonly string[];
-  if (joined.length === 0 || !hasDottedKey(record)) return false;
-  for (let k = 0; k < joined.length; k++) {
-    const value = own(record, joined[k] as string);
-    if (value !== undefined && anyLeaf(f, value, i + k + 2, test, arrays)) return true;
-  }
+  if (Array.isArray(node)) { ${fanOut(i)} }
+  const child = ${read};
+  if (child !== undefined && ${name}_${i + 1}(child, arrays)) return true;
+${dotted}
   return false;
-}
-
-/** A leaf position holds a value, or an array of them (nested arrays flatten); objects are not leaves. */
-function anyLeafValue(node: unknown, test: LeafTest, arrayDepth: number): boolean {
-  if (Array.isArray(node)) {
-    if (arrayDepth >= MAX_ARRAY_DEPTH) return false;
-    for (const element of node) if (anyLeafValue(element, test, arrayDepth + 1)) return true;
-    return false;
+}`);
   }
-  if (typeof node === "object" && node !== null) return false;
-  if (typeof node !== "string" && typeof node !== "number" && typeof node !== "boolean" && node !== null)
-    return false;
-  return test(node as Leaf);
-}
-
-function own(record: Record<string, unknown>, key: string): unknown {
-  return Object.hasOwn(record, key) ? record[key] : undefined;
-}
-
-function hasDottedKey(record: Record<string, unknown>): boolean {
-  for (const key in record) if (key.includes(".")) return true;
-  return false;
 }
