@@ -9,8 +9,11 @@ import { compileRules, type FieldRules, type LeafTest } from "./rules.js";
 
 export type Matcher = (event: unknown) => boolean;
 
-/** Nesting beyond this is refused: a pattern that deep is a mistake or an attack (Lambda caps text at 4 KB). */
-const MAX_PATTERN_DEPTH = 256;
+/**
+ * Paths longer than this (by nesting or by dots in a key) are refused: a pattern that deep is a mistake or an
+ * attack, and the code generated for a path grows with the square of its length (Lambda caps text at 4 KB).
+ */
+const MAX_PATTERN_DEPTH = 128;
 /** Event arrays nested deeper than this are not searched further: a bounded cost (and stack) per event. */
 const MAX_ARRAY_DEPTH = 64;
 
@@ -68,6 +71,7 @@ function addMembers(into: Conjunction, node: Record<string, unknown>, prefix: st
       continue;
     }
     const path = [...prefix, ...key.split(".")];
+    if (path.length > MAX_PATTERN_DEPTH) throw invalid(`Pattern nesting exceeds ${MAX_PATTERN_DEPTH} levels`);
     if (Array.isArray(value)) {
       if (value.length === 0) throw invalid("Empty arrays are not allowed");
       const joined = path.join(".");

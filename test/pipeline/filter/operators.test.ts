@@ -1832,14 +1832,20 @@ describe("bad input", () => {
   describe("a pattern 1000 levels deep", () => {
     it("is refused with a clear reason, as object and as text", () => {
       const pattern = nest(1000, "a", ["x"]);
-      expect(refusal(pattern).reason).toBe("Pattern nesting exceeds 256 levels");
-      expect(refusal(JSON.stringify(pattern)).reason).toBe("Pattern nesting exceeds 256 levels");
+      expect(refusal(pattern).reason).toBe("Pattern nesting exceeds 128 levels");
+      expect(refusal(JSON.stringify(pattern)).reason).toBe("Pattern nesting exceeds 128 levels");
     });
 
     it("is refused when the depth comes from nested $or groups", () => {
       let pattern: object = { a: ["x"] };
       for (let i = 0; i < 1000; i++) pattern = { $or: [pattern, { b: ["y"] }] };
-      expect(refusal(pattern).reason).toBe("Pattern nesting exceeds 256 levels");
+      expect(refusal(pattern).reason).toBe("Pattern nesting exceeds 128 levels");
+    });
+
+    it("is refused when the depth comes from dots in one key", () => {
+      expect(refusal({ [Array(2000).fill("a").join(".")]: ["x"] }).reason).toBe(
+        "Pattern nesting exceeds 128 levels",
+      );
     });
 
     it("compiles and matches at a hundred levels", () => {
