@@ -5,6 +5,7 @@ import { buildApi } from "./api/server.js";
 import type { SluiceConfig } from "./config/config.js";
 import { FunctionRegistry } from "./functions/registry.js";
 import { MappingService } from "./mappings/service.js";
+import { Metrics } from "./runtime/metrics.js";
 import { Supervisor } from "./runtime/supervisor.js";
 import { awsSourceProbe, type SourceProbe } from "./sources/probe.js";
 import { SqliteStore } from "./store/sqlite.js";
@@ -42,7 +43,8 @@ export function createSluice(options: SluiceOptions): Sluice {
     onChange: (uuid) => supervisor.notify(uuid),
   });
   const supervisor = new Supervisor(store, service, logger);
-  const api = buildApi({ service, store, logger });
+  const metrics = new Metrics();
+  const api = buildApi({ service, store, metrics, logger });
 
   let closing: Promise<void> | undefined;
   return {

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { MappingService } from "../mappings/service.js";
 import { InvalidRequestContentException, RequestTooLargeException } from "../runtime/errors.js";
+import type { Metrics } from "../runtime/metrics.js";
 import type { Store } from "../store/store.js";
 import { rawErrorResponse, sendError, toApiError, unknownOperation } from "./error-response.js";
 import { eventSourceMappingRoutes } from "./routes/event-source-mappings.js";
@@ -30,10 +31,11 @@ function hasLoneSurrogate(value: unknown): boolean {
 export interface ApiOptions {
   service: MappingService;
   store: Store;
+  metrics: Metrics;
   logger: FastifyBaseLogger;
 }
 
-export function buildApi({ service, store, logger }: ApiOptions): FastifyInstance {
+export function buildApi({ service, store, metrics, logger }: ApiOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -97,6 +99,8 @@ export function buildApi({ service, store, logger }: ApiOptions): FastifyInstanc
         .send({ status: "unavailable", reason: err instanceof Error ? err.message : String(err) });
     }
   });
+
+  app.get("/metrics", async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()));
 
   eventSourceMappingRoutes(app, service);
   tagRoutes(app, service);

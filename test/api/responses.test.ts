@@ -451,6 +451,21 @@ describe("the wire", () => {
     expect(wrongType.headers.get("x-amzn-errortype")).toBe("InvalidRequestContentException");
   });
 
+  it("serves Prometheus metrics with AWS's metric names", async () => {
+    const response = await fetch(`${sut.endpoint}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(/^text\/plain/);
+    const text = await response.text();
+    for (const name of [
+      "PolledEventCount",
+      "FilteredOutEventCount",
+      "InvokedEventCount",
+      "FailedInvokeEventCount",
+      "DeletedEventCount",
+    ])
+      expect(text).toContain(`# TYPE ${name} counter`);
+  });
+
   it("answers unknown routes with an AWS-shaped 404 and every response with a request id", async () => {
     const response = await call(sut.endpoint, "GET", "/2015-03-31/functions");
     expect(response.status).toBe(404);

@@ -1,0 +1,53 @@
+/**
+ * Prometheus metrics at /metrics, named as AWS names its event source mapping metrics
+ * (reference/aws-esm-facts.md §11) and labelled by mapping UUID and function, so a CloudWatch dashboard's
+ * queries translate one to one.
+ */
+import { Counter, Histogram, Registry } from "prom-client";
+
+const LABELS = ["uuid", "function"] as const;
+type Labels = { uuid: string; function: string };
+
+export class Metrics {
+  readonly registry = new Registry();
+
+  private readonly counter = (name: string, help: string) =>
+    new Counter({ name, help, labelNames: LABELS, registers: [this.registry] });
+
+  readonly polled = this.counter("PolledEventCount", "Events read from the source.");
+  readonly filteredOut = this.counter("FilteredOutEventCount", "Events dropped by the filter criteria.");
+  readonly invoked = this.counter("InvokedEventCount", "Events sent to the function; retries count again.");
+  readonly failedInvoke = this.counter(
+    "FailedInvokeEventCount",
+    "Events whose invocation failed, or that a partial batch response named.",
+  );
+  readonly deleted = this.counter("DeletedEventCount", "Events deleted from the queue after processing.");
+  readonly invocationDuration = new Histogram({
+    name: "InvocationDurationSeconds",
+    help: "How long each invocation of the function took.",
+    labelNames: LABELS,
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120, 900],
+    registers: [this.registry],
+  });
+
+  /** The label values of one mapping, to pass to `.inc(labels, n)`. */
+  static labels(uuid: string, functionArn: string): Labels {
+    return { uuid, function: functionArn };
+  }
+
+  /** Drops a deleted mapping's series. */
+  forget(labels: Labels): void {
+    for (const metric of [this.polled, this.filteredOut, this.invoked, this.failedInvoke, this.deleted]) {
+      metric.remove(labels);
+    }
+    this.invocationDuration.remove(labels);
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
