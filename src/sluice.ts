@@ -3,10 +3,12 @@ import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import pino from "pino";
 import { buildApi } from "./api/server.js";
 import type { SluiceConfig } from "./config/config.js";
+import { Invokers } from "./functions/invokers.js";
 import { FunctionRegistry } from "./functions/registry.js";
 import { MappingService } from "./mappings/service.js";
 import { Metrics } from "./runtime/metrics.js";
 import { Supervisor } from "./runtime/supervisor.js";
+import { workerFactory } from "./runtime/workers.js";
 import { awsSourceProbe, type SourceProbe } from "./sources/probe.js";
 import { SqliteStore } from "./store/sqlite.js";
 import type { Store } from "./store/store.js";
@@ -42,8 +44,14 @@ export function createSluice(options: SluiceOptions): Sluice {
     account: config.accountId,
     onChange: (uuid) => supervisor.notify(uuid),
   });
-  const supervisor = new Supervisor(store, service, logger);
   const metrics = new Metrics();
+  const invokers = Invokers.fromConfig(config);
+  const supervisor = new Supervisor(
+    store,
+    service,
+    workerFactory({ invokers, service, metrics, region: config.region, log: logger }),
+    logger,
+  );
   const api = buildApi({ service, store, metrics, logger });
 
   let closing: Promise<void> | undefined;
@@ -59,6 +67,9 @@ export function createSluice(options: SluiceOptions): Sluice {
       closing ??= (async () => {
         await api.close().catch((err: unknown) => logger.error({ err }, "closing the API failed"));
         await supervisor.stop().catch((err: unknown) => logger.error({ err }, "stopping the runtime failed"));
+        await invokers
+          .close()
+          .catch((err: unknown) => logger.error({ err }, "closing the function invokers failed"));
         await store.close().catch((err: unknown) => logger.error({ err }, "closing the store failed"));
       })();
       return closing;

@@ -189,6 +189,15 @@ export class MappingService {
     });
   }
 
+  /** The runtime's word on the mapping's health (`OK`, `PROBLEM: ...`); not a change of the mapping itself. */
+  async recordProcessingResult(uuid: string, result: string): Promise<void> {
+    return this.serialize(async () => {
+      const mapping = await this.store.getMapping(uuid);
+      if (!mapping || mapping.lastProcessingResult === result) return;
+      await this.store.putMapping({ ...mapping, lastProcessingResult: result });
+    });
+  }
+
   // Tags, addressed by the mapping's ARN.
 
   async listTags(arn: string): Promise<Tags> {

@@ -1,53 +1,105 @@
 /**
- * The runtime's one supervisor. It settles every mapping that an API call left in a transitional state
- * (Creating, Updating, Enabling, Disabling, Deleting) into Enabled, Disabled or gone, and on start it finishes
- * what a previous process left half-done, so a restart (even after kill -9) converges to the requested states.
+ * The runtime's one supervisor. It runs one worker per enabled mapping, restarts it when the mapping changes,
+ * stops it when the mapping is disabled or deleted, and then settles the state an API call left transitional
+ * (Creating, Updating, Enabling, Disabling, Deleting) into Enabled, Disabled or gone. On start it does the same
+ * for every stored mapping, so a restart (even after kill -9) converges to the requested states.
  */
 import type { FastifyBaseLogger } from "fastify";
 import type { MappingService } from "../mappings/service.js";
 import { isTransitional } from "../mappings/state.js";
+import type { EventSourceMapping } from "../mappings/types.js";
 import type { Store } from "../store/store.js";
 
+/** A running mapping: stopping finishes or hands back what it holds; `cutLongPolls` when Sluice exits. */
+export interface Worker {
+  stop(options?: { cutLongPolls?: boolean }): Promise<void>;
+}
+
+/** Starts a mapping's worker; undefined for kinds whose records do not flow yet. */
+export type WorkerFactory = (mapping: EventSourceMapping) => Worker | undefined;
+
+interface Running {
+  worker: Worker;
+  /** What the worker was started with: a change means a restart (a state change alone does not). */
+  settings: string;
+}
+
+const settingsOf = (m: EventSourceMapping) => JSON.stringify([m.functionArn, m.config]);
+
 export class Supervisor {
-  private readonly pending = new Set<Promise<void>>();
+  private readonly running = new Map<string, Running>();
+  /** Workers told to stop, still finishing their batches and long polls. */
+  private readonly draining = new Set<Worker>();
+  /** Reconciliations per mapping, one at a time each. */
+  private readonly chains = new Map<string, Promise<void>>();
   private stopped = false;
 
   constructor(
     private readonly store: Store,
     private readonly service: MappingService,
+    private readonly startWorker: WorkerFactory,
     private readonly log: FastifyBaseLogger,
   ) {}
 
   async start(): Promise<void> {
     this.stopped = false;
-    for (const mapping of await this.store.listMappings()) {
-      if (isTransitional(mapping.state)) this.notify(mapping.uuid);
-    }
+    for (const mapping of await this.store.listMappings()) this.notify(mapping.uuid);
     await this.idle();
   }
 
-  /** A mapping changed: bring it to the state its configuration asks for. */
+  /** A mapping changed: bring its worker and state to what its configuration asks for. */
   notify(uuid: string): void {
     if (this.stopped) return;
-    const work = this.reconcile(uuid)
-      .catch((err: unknown) => this.log.error({ err, uuid }, "could not settle event source mapping"))
-      .finally(() => this.pending.delete(work));
-    this.pending.add(work);
+    const previous = this.chains.get(uuid) ?? Promise.resolve();
+    const next = previous
+      .then(() => this.reconcile(uuid))
+      .catch((err: unknown) =>
+        this.log.error({ err, uuid }, "could not apply the event source mapping's state"),
+      );
+    this.chains.set(uuid, next);
+    void next.finally(() => {
+      if (this.chains.get(uuid) === next) this.chains.delete(uuid);
+    });
   }
 
   /** Resolves once no reconciliation is in flight. */
   async idle(): Promise<void> {
-    while (this.pending.size > 0) await Promise.all(this.pending);
+    while (this.chains.size > 0) await Promise.all(this.chains.values());
   }
 
+  /** Stops settling and every worker, draining ones included; workers finish or hand back their batches. */
   async stop(): Promise<void> {
     this.stopped = true;
     await this.idle();
+    const workers = [...[...this.running.values()].map((r) => r.worker), ...this.draining];
+    this.running.clear();
+    await Promise.allSettled(workers.map((worker) => worker.stop({ cutLongPolls: true })));
+  }
+
+  /**
+   * Stops a worker without waiting for it: the mapping's new state holds at once, while the worker finishes its
+   * batches and lets its long polls end (handing back what they bring) in the background.
+   */
+  private drain(worker: Worker): void {
+    this.draining.add(worker);
+    worker
+      .stop()
+      .catch((err: unknown) => this.log.error({ err }, "stopping a worker failed"))
+      .finally(() => this.draining.delete(worker));
   }
 
   private async reconcile(uuid: string): Promise<void> {
     const mapping = await this.store.getMapping(uuid);
-    if (!mapping || !isTransitional(mapping.state)) return;
-    await this.service.settle(uuid, mapping.lastModified);
+    const current = this.running.get(uuid);
+    const wanted = mapping !== undefined && mapping.enabled && mapping.state !== "Deleting";
+    if (current && (!wanted || current.settings !== settingsOf(mapping))) {
+      this.running.delete(uuid);
+      this.drain(current.worker);
+    }
+    if (mapping && wanted && !this.running.has(uuid)) {
+      const worker = this.startWorker(mapping);
+      if (worker) this.running.set(uuid, { worker, settings: settingsOf(mapping) });
+    }
+    if (mapping && isTransitional(mapping.state)) await this.service.settle(uuid, mapping.lastModified);
   }
 }

@@ -22,12 +22,11 @@ export interface QueueSource<R extends SourceRecord = SourceRecord> {
   receive(max: number, waitMs: number, signal: AbortSignal): Promise<R[]>;
   /** The records are done with: delete / ack them. Resolves with the ids the broker confirmed. */
   ack(records: readonly R[]): Promise<string[]>;
+  /** The function's event for a batch, in AWS's shape (`{"Records": [...]}` for SQS). */
+  batchEvent(records: readonly R[]): unknown;
+  /** The bytes of that event besides the records' own: what the 6 MB payload cap counts on top. */
+  readonly envelopeBytes: number;
   /** Hand the records back now (on shutdown), instead of after the broker's own redelivery delay. */
   release(records: readonly R[]): Promise<void>;
   close(): Promise<void>;
-}
-
-/** The bytes a record adds to a batch's `{"Records":[...]}` payload. */
-export function recordBytes(event: unknown): number {
-  return Buffer.byteLength(JSON.stringify(event)) + 1;
 }

@@ -27,8 +27,11 @@ export interface InProcessSluice {
   close(): Promise<void>;
 }
 
-export async function startInProcess(dataDir = tempDir()): Promise<InProcessSluice> {
-  const config = parseConfig({ functions: TEST_FUNCTIONS }, process.cwd());
+export async function startInProcess(
+  dataDir = tempDir(),
+  functions: Record<string, unknown> = TEST_FUNCTIONS,
+): Promise<InProcessSluice> {
+  const config = parseConfig({ functions }, process.cwd());
   const sluice = createSluice({ config, dataDir });
   const endpoint = await sluice.listen("127.0.0.1", 0);
   const lambda = lambdaClient(endpoint);

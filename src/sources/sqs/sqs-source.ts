@@ -10,7 +10,8 @@ import {
   ReceiveMessageCommand,
 } from "@aws-sdk/client-sqs";
 import { regionForArn } from "../../aws/client-config.js";
-import { type QueueSource, recordBytes, type SourceRecord } from "../source.js";
+import { RECORDS_ENVELOPE_BYTES, recordBytes } from "../../pipeline/payload-size.js";
+import type { QueueSource, SourceRecord } from "../source.js";
 import { parseQueueArn, sqsClient } from "./client.js";
 import { toSqsRecord } from "./event.js";
 
@@ -24,6 +25,7 @@ export interface SqsRecord extends SourceRecord {
 }
 
 export class SqsSource implements QueueSource<SqsRecord> {
+  readonly envelopeBytes = RECORDS_ENVELOPE_BYTES;
   private readonly client;
   private readonly region: string;
   private queueUrl: Promise<string> | undefined;
@@ -66,6 +68,10 @@ export class SqsSource implements QueueSource<SqsRecord> {
       if (signal.aborted) return [];
       throw err;
     }
+  }
+
+  batchEvent(records: readonly SqsRecord[]): { Records: Record<string, unknown>[] } {
+    return { Records: records.map((r) => r.event) };
   }
 
   async ack(records: readonly SqsRecord[]): Promise<string[]> {

@@ -1,0 +1,28 @@
+/**
+ * The 6 MB invoke payload and each record's share of it. A source sets `SourceRecord.bytes` with
+ * `recordBytes(event)`; the batcher adds the shares up against `MAX_PAYLOAD_BYTES`.
+ */
+
+/**
+ * The synchronous-invoke request limit, which caps every event-source-mapping batch and cannot be changed:
+ * 6 MB = 6 × 1024 × 1024 bytes. https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html
+ */
+export const MAX_PAYLOAD_BYTES = 6_291_456;
+
+/**
+ * Bytes of the envelope SQS, Kinesis and DynamoDB Streams batches share, `{"Records":[]}`, once the records
+ * themselves are taken out. Sources with a larger envelope (Kafka's `records` map keyed by topic-partition,
+ * Amazon MQ, DocumentDB, tumbling-window fields and state) pass their own `envelopeBytes` to the batcher.
+ */
+export const RECORDS_ENVELOPE_BYTES = Buffer.byteLength('{"Records":[]}');
+
+/**
+ * A record's share of the payload: the UTF-8 size of its event entry as JSON, plus one byte for the comma that
+ * separates it from the next entry. Counting a separator for every record overestimates a batch by at most one
+ * byte, which keeps the sum an upper bound of the real payload.
+ */
+export function recordBytes(event: unknown): number {
+  const json = JSON.stringify(event) as string | undefined;
+  if (json === undefined) throw new TypeError("an event entry must be a JSON value");
+  return Buffer.byteLength(json, "utf8") + 1;
+}

@@ -1,0 +1,269 @@
+/**
+ * The queue machinery, written once against QueueSource (SQS, RabbitMQ, ActiveMQ). A set of pollers, each
+ * gathering one batch at a time: receive, filter (filtered-out records are deleted at once), invoke, then settle
+ * every record by the outcome (delete on success, delete all but the reported failures on a partial response,
+ * delete nothing on failure: the broker redelivers). One slow batch holds one poller, never the others.
+ * Concurrency follows AWS's SQS scaling: start with a few pollers, add more while messages keep waiting, never
+ * above the mapping's maximum, and back off when the function fails.
+ */
+import { randomUUID } from "node:crypto";
+import type { FastifyBaseLogger } from "fastify";
+import { nameOfFunctionArn } from "../functions/function-name.js";
+import type { InvocationContext, Invoker } from "../functions/invoke.js";
+import { type Batch, Batcher } from "../pipeline/batcher.js";
+import { decideOutcome, type Outcome } from "../pipeline/outcome.js";
+import type { QueueSource, SourceRecord } from "../sources/source.js";
+import { Metrics } from "./metrics.js";
+import { sleep } from "./sleep.js";
+
+/** Most messages one receive returns (SQS's limit): a full receive means messages are waiting. */
+const MAX_MESSAGES_PER_RECEIVE = 10;
+/** Longest a receive waits for the first message: SQS's long-poll limit. */
+const LONG_POLL_MS = 20_000;
+/** How often the pool re-decides its size. */
+const SCALING_INTERVAL_MS = 1_000;
+/** Backoff after a failing receive: doubling from the first to the last, with jitter. */
+const RECEIVE_BACKOFF_MS = [1_000, 30_000] as const;
+
+export interface QueueWorkerOptions<R extends SourceRecord> {
+  uuid: string;
+  functionArn: string;
+  source: QueueSource<R>;
+  invoker: Invoker;
+  batchSize: number;
+  windowMs: number;
+  /** Keeps a record when true; undefined when the mapping has no filter criteria. */
+  filter: ((event: Record<string, unknown>) => boolean) | undefined;
+  reportBatchItemFailures: boolean;
+  /** Pollers at start, at most, and when the queue is idle. */
+  concurrency: { initial: number; max: number; idle: number };
+  metrics: Metrics;
+  log: FastifyBaseLogger;
+  /** The mapping's LastProcessingResult changed: "OK" or "PROBLEM: ...". */
+  onProcessingResult(result: string): void;
+}
+
+export class QueueWorker<R extends SourceRecord> {
+  private readonly controller = new AbortController();
+  /** Aborted only when Sluice shuts down: see stop(). */
+  private readonly longPolls = new AbortController();
+  private readonly pollers = new Set<Promise<void>>();
+  private readonly labels;
+  private target: number;
+  /** Pollers on their way out after a scale-down. */
+  private retiring = 0;
+  /** Since the last scaling decision: receives that came back full, empty, and batches the function failed. */
+  private signals = { full: 0, empty: 0, failed: 0 };
+  private scaler: NodeJS.Timeout | undefined;
+  private stopping: Promise<void> | undefined;
+  private lastResult: string | undefined;
+
+  constructor(private readonly options: QueueWorkerOptions<R>) {
+    this.labels = Metrics.labels(options.uuid, options.functionArn);
+    this.target = Math.min(options.concurrency.initial, options.concurrency.max);
+  }
+
+  start(): void {
+    this.fill();
+    this.scaler = setInterval(() => this.rescale(), SCALING_INTERVAL_MS);
+    this.scaler.unref();
+  }
+
+  /**
+   * Stops polling: no new receive starts; batches being invoked finish and settle; records received but not
+   * invoked are handed back. Long polls in flight are left to end by themselves (within 20 s, what they bring
+   * is handed back): a poll cut off mid-way can still take messages for a connection that is gone, and they
+   * would stay invisible until the visibility timeout. Only when Sluice shuts down (`cutLongPolls`) are they
+   * cut, trading that delay, never a loss, for a prompt exit.
+   */
+  stop(options: { cutLongPolls?: boolean } = {}): Promise<void> {
+    if (options.cutLongPolls) this.longPolls.abort();
+    this.stopping ??= (async () => {
+      clearInterval(this.scaler);
+      this.controller.abort();
+      while (this.pollers.size > 0) await Promise.allSettled([...this.pollers]);
+    })();
+    return this.stopping;
+  }
+
+  get concurrency(): number {
+    return this.pollers.size;
+  }
+
+  private fill(): void {
+    while (this.pollers.size - this.retiring < this.target && !this.controller.signal.aborted) {
+      const poller: Promise<void> = this.poll()
+        .catch((err: unknown) => this.options.log.error({ err, uuid: this.options.uuid }, "poller failed"))
+        .finally(() => {
+          this.pollers.delete(poller);
+          this.fill();
+        });
+      this.pollers.add(poller);
+    }
+  }
+
+  /** AWS adds pollers while messages wait and drops back when the queue runs dry or the function fails. */
+  private rescale(): void {
+    const { max, idle } = this.options.concurrency;
+    const { full, empty, failed } = this.signals;
+    this.signals = { full: 0, empty: 0, failed: 0 };
+    if (failed > 0 && !this.options.reportBatchItemFailures)
+      this.target = Math.max(1, Math.floor(this.target / 2));
+    else if (full > 0 && empty === 0)
+      this.target = Math.min(max, this.target + Math.max(1, Math.ceil(this.target / 2)));
+    else if (full === 0 && empty > 0) this.target = Math.max(Math.min(idle, max), this.target - 1);
+    this.fill();
+  }
+
+  /**
+   * One poller: receives into its own batcher and invokes each batch the batcher cuts, one at a time. Records a
+   * byte cut left over stay for the poller's next batch. SQS's window runs from the previous invocation's end.
+   */
+  private async poll(): Promise<void> {
+    const { source, batchSize, windowMs } = this.options;
+    const { signal } = this.controller;
+    const batcher = new Batcher<R>({
+      maxRecords: batchSize,
+      windowMs,
+      envelopeBytes: source.envelopeBytes,
+      windowStartsAt: "flush",
+    });
+    const ready: R[][] = [];
+    let failures = 0;
+    let retiring = false;
+    while (!signal.aborted) {
+      // Scaling down: as many pollers as are over the target retire, each once it has invoked what it holds.
+      if (!retiring && this.pollers.size - this.retiring > this.target) {
+        retiring = true;
+        this.retiring++;
+      }
+      if (retiring && ready.length === 0 && batcher.size === 0) break;
+      const now = Date.now();
+      if (ready.length === 0 && (batcher.due(now) || (retiring && batcher.size > 0)))
+        ready.push((batcher.flush(now) as Batch<R>).records);
+      const next = ready.shift();
+      if (next) {
+        await this.process(next);
+        batcher.restartWindow(Date.now());
+        continue;
+      }
+      const deadline = batcher.nextDeadline();
+      const waitMs =
+        deadline === undefined ? LONG_POLL_MS : Math.min(LONG_POLL_MS, Math.max(0, deadline - now));
+      try {
+        for (const cut of await this.receive(
+          batchSize - batcher.size,
+          waitMs,
+          this.longPolls.signal,
+          batcher,
+        ))
+          ready.push(cut.records);
+        failures = 0;
+      } catch (err) {
+        failures++;
+        this.problem(`${(err as Error).name}: ${(err as Error).message}`);
+        this.options.log.warn({ err, uuid: this.options.uuid }, "receiving from the event source failed");
+        const [first, last] = RECEIVE_BACKOFF_MS;
+        await sleep(Math.min(last, first * 2 ** (failures - 1)) * (0.5 + Math.random() / 2), signal);
+      }
+    }
+    if (retiring) this.retiring--;
+    // Stopping: received but never invoked, so hand them back rather than have them wait out the visibility timeout.
+    const left = [...ready.flat(), ...(batcher.flush(Date.now())?.records ?? [])];
+    if (left.length > 0) await source.release(left);
+  }
+
+  /** One receive: counts it for scaling, deletes what the filter drops, adds the rest to the batcher. */
+  private async receive(
+    max: number,
+    waitMs: number,
+    signal: AbortSignal,
+    batcher: Batcher<R>,
+  ): Promise<Batch<R>[]> {
+    const { source, filter, metrics, batchSize } = this.options;
+    const received = await source.receive(max, waitMs, signal);
+    if (received.length >= Math.min(batchSize, MAX_MESSAGES_PER_RECEIVE)) this.signals.full++;
+    else if (received.length === 0) this.signals.empty++;
+    metrics.polled.inc(this.labels, received.length);
+    const dropped = filter ? received.filter((r) => !filter(r.event)) : [];
+    if (dropped.length > 0) {
+      metrics.filteredOut.inc(this.labels, dropped.length);
+      metrics.deleted.inc(this.labels, (await source.ack(dropped)).length);
+    }
+    const cuts: Batch<R>[] = [];
+    const now = Date.now();
+    for (const record of received) {
+      if (dropped.includes(record)) continue;
+      for (const cut of batcher.add(record, now)) {
+        if (cut.kind === "batch") cuts.push(cut);
+        // Too big for any invocation: left undeleted, so the broker's redelivery and dead-letter rules apply.
+        else
+          this.options.log.warn(
+            { uuid: this.options.uuid, id: cut.record.id, bytes: cut.bytes },
+            "record over 6 MB",
+          );
+      }
+    }
+    return cuts;
+  }
+
+  private async process(batch: R[]): Promise<void> {
+    const { source, invoker, functionArn, metrics, reportBatchItemFailures } = this.options;
+    const context: InvocationContext = {
+      functionName: nameOfFunctionArn(functionArn),
+      functionArn,
+      awsRequestId: randomUUID(),
+      ...(functionArn.split(":").length > 7 ? { qualifier: functionArn.split(":")[7] as string } : {}),
+    };
+    metrics.invoked.inc(this.labels, batch.length);
+    const result = await invoker.invoke(source.batchEvent(batch), context);
+    metrics.invocationDuration.observe(this.labels, result.durationMs / 1000);
+    const outcome = decideOutcome(result, {
+      reportBatchItemFailures,
+      batchIds: new Set(batch.map((r) => r.id)),
+    });
+    await this.settle(batch, outcome);
+  }
+
+  private async settle(batch: R[], outcome: Outcome): Promise<void> {
+    const { source, metrics } = this.options;
+    switch (outcome.kind) {
+      case "success": {
+        metrics.deleted.inc(this.labels, (await source.ack(batch)).length);
+        this.ok();
+        return;
+      }
+      case "partial": {
+        const failed = new Set(outcome.failedIds);
+        metrics.failedInvoke.inc(this.labels, failed.size);
+        metrics.deleted.inc(this.labels, (await source.ack(batch.filter((r) => !failed.has(r.id)))).length);
+        this.ok();
+        return;
+      }
+      default: {
+        // Nothing is deleted: every message comes back after the queue's visibility timeout.
+        metrics.failedInvoke.inc(this.labels, batch.length);
+        this.signals.failed++;
+        this.problem(
+          outcome.kind === "failed"
+            ? "Function call failed"
+            : `Function could not be invoked: ${outcome.error.errorMessage}`,
+        );
+      }
+    }
+  }
+
+  private ok(): void {
+    this.report("OK");
+  }
+
+  private problem(reason: string): void {
+    this.report(`PROBLEM: ${reason}`);
+  }
+
+  private report(result: string): void {
+    if (result === this.lastResult) return;
+    this.lastResult = result;
+    this.options.onProcessingResult(result);
+  }
+}

@@ -1,0 +1,2 @@
+// A module whose initialisation fails.
+throw new Error("missing configuration");
