@@ -57,3 +57,17 @@ export const ARNS = {
   documentdb: "arn:aws:rds:us-east-1:000000000000:cluster:docs",
   secret: "arn:aws:secretsmanager:us-east-1:000000000000:secret:creds",
 };
+
+/** The keys of Lambda's SQS record, in the order AWS sends them. */
+export const SQS_RECORD_KEYS = [
+  "messageId",
+  "receiptHandle",
+  "body",
+  "attributes",
+  "messageAttributes",
+  "md5OfMessageAttributes",
+  "md5OfBody",
+  "eventSource",
+  "eventSourceARN",
+  "awsRegion",
+];

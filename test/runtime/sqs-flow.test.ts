@@ -15,7 +15,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, ESM_PATH } from "../helpers/http.js";
 import { eventually, type InProcessSluice, startInProcess, tempDir } from "../helpers/sluice.js";
-import { createQueue } from "../helpers/sources.js";
+import { createQueue, SQS_RECORD_KEYS } from "../helpers/sources.js";
 import { awsClientConfig } from "../services/endpoints.js";
 
 const sqs = new SQSClient(awsClientConfig("sqs"));
@@ -101,18 +101,7 @@ describe("SQS to a handler function", () => {
     expect(bodiesOf(queue).sort()).toEqual([...bodies].sort());
     for (const batch of batchesOf(queue)) expect(batch.event.Records.length).toBeLessThanOrEqual(10);
     const record = batchesOf(queue)[0]?.event.Records[0] ?? {};
-    expect(Object.keys(record)).toEqual([
-      "messageId",
-      "receiptHandle",
-      "body",
-      "attributes",
-      "messageAttributes",
-      "md5OfMessageAttributes",
-      "md5OfBody",
-      "eventSource",
-      "eventSourceARN",
-      "awsRegion",
-    ]);
+    expect(Object.keys(record)).toEqual(SQS_RECORD_KEYS);
     await eventually(async () => ((await messagesLeft(queue)) === 0 ? true : undefined));
     expect(
       await eventually(async () => ((await get(uuid)).LastProcessingResult === "OK" ? "OK" : undefined)),
