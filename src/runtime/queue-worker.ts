@@ -22,6 +22,8 @@ const MAX_MESSAGES_PER_RECEIVE = 10;
 const LONG_POLL_MS = 20_000;
 /** How often the pool re-decides its size. */
 const SCALING_INTERVAL_MS = 1_000;
+/** Pollers added per interval while messages wait: AWS adds up to 300 a minute. */
+const SCALE_UP_PER_INTERVAL = 5;
 /** Backoff after a failing receive: doubling from the first to the last, with jitter. */
 const RECEIVE_BACKOFF_MS = [1_000, 30_000] as const;
 
@@ -86,10 +88,6 @@ export class QueueWorker<R extends SourceRecord> {
     return this.stopping;
   }
 
-  get concurrency(): number {
-    return this.pollers.size;
-  }
-
   private fill(): void {
     while (this.pollers.size - this.retiring < this.target && !this.controller.signal.aborted) {
       const poller: Promise<void> = this.poll()
@@ -109,8 +107,7 @@ export class QueueWorker<R extends SourceRecord> {
     this.signals = { full: 0, empty: 0, failed: 0 };
     if (failed > 0 && !this.options.reportBatchItemFailures)
       this.target = Math.max(1, Math.floor(this.target / 2));
-    else if (full > 0 && empty === 0)
-      this.target = Math.min(max, this.target + Math.max(1, Math.ceil(this.target / 2)));
+    else if (full > 0 && empty === 0) this.target = Math.min(max, this.target + SCALE_UP_PER_INTERVAL);
     else if (full === 0 && empty > 0) this.target = Math.max(Math.min(idle, max), this.target - 1);
     this.fill();
   }
