@@ -69,3 +69,23 @@ function sqsWorker(
     },
   });
 }
+
+/** Pollers for an SQS mapping: provisioned mode's own bounds, or AWS's automatic scaling within MaximumConcurrency. */
+export function sqsConcurrency(config: EventSourceMapping["config"]): {
+  initial: number;
+  max: number;
+  idle: number;
+} {
+  const provisioned = config.ProvisionedPollerConfig;
+  if (provisioned) {
+    const min = provisioned.MinimumPollers ?? SQS_IDLE_CONCURRENCY;
+    const max = Math.max(min, provisioned.MaximumPollers ?? SQS_MAX_CONCURRENCY);
+    return { initial: min, max, idle: min };
+  }
+  const maximum = config.ScalingConfig?.MaximumConcurrency;
+  return {
+    initial: SQS_INITIAL_CONCURRENCY,
+    max: maximum ?? SQS_MAX_CONCURRENCY,
+    idle: maximum === undefined ? SQS_IDLE_CONCURRENCY : SQS_INITIAL_CONCURRENCY,
+  };
+}
