@@ -7,6 +7,7 @@
  * above the mapping's maximum, and back off when the function fails.
  */
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import type { FastifyBaseLogger } from "fastify";
 import { nameOfFunctionArn } from "../functions/function-name.js";
 import type { InvocationContext, Invoker } from "../functions/invoke.js";
@@ -61,6 +62,8 @@ export class QueueWorker<R extends SourceRecord> {
   private lastResult: string | undefined;
 
   constructor(private readonly options: QueueWorkerOptions<R>) {
+    // Every poller's receive listens on these signals: one listener each, up to the 1,250 pollers AWS allows.
+    setMaxListeners(0, this.controller.signal, this.longPolls.signal);
     this.labels = Metrics.labels(options.uuid, options.functionArn);
     this.target = Math.min(options.concurrency.initial, options.concurrency.max);
   }

@@ -1,0 +1,505 @@
+/**
+ * bench/sqs: messages per second from SQS (fauxqs) to a no-op handler, and the latency from SendMessage to the
+ * handler at low load, for three contenders on the same fauxqs instance in the same run:
+ *
+ *   (a) bare loop: SQS_INITIAL_CONCURRENCY pollers, each ReceiveMessage(10) + no-op + DeleteMessageBatch: the ceiling;
+ *   (b) sqs-consumer (npm) with a no-op handleMessageBatch, its defaults otherwise: what users pick today;
+ *   (c) Sluice in-process, a mapping (BatchSize 10) to a no-op `handler` function run in its worker threads.
+ *
+ * Throughput: every contender gets its own fresh queue, pre-loaded with N messages by SendMessageBatch before its
+ * clock starts; the clock runs from the contender's start (first receive; for Sluice, the mapping's creation) to
+ * N messages deleted (Sluice: DeletedEventCount on /metrics, polled every METRICS_POLL_MS). Rounds interleave the
+ * contenders; the median round is reported. Latency: LATENCY_MESSAGES sent one at a time at LATENCY_RATE/s to an
+ * idle contender; each record's Date.now() - SentTimestamp when the handler sees it.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { Agent } from "node:http";
+import os, { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import type { FastifyBaseLogger } from "fastify";
+import pino from "pino";
+import { Consumer } from "sqs-consumer";
+import { count, markdownTable, rate, ratio } from "../filter/table.js";
+
+export const SQS_ENDPOINT = process.env.BENCH_SQS_ENDPOINT ?? "http://127.0.0.1:4576";
+const REGION = "us-east-1";
+const CREDENTIALS = { accessKeyId: "test", secretAccessKey: "test" };
+
+/** The issue's targets: Sluice at >= 90 % of the bare loop, and >= 1.5x sqs-consumer. */
+export const TARGET_VS_BARE = 0.9;
+export const TARGET_VS_SQS_CONSUMER = 1.5;
+
+const DEFAULT_MESSAGES = 10_000;
+const DEFAULT_ROUNDS = 3;
+const LATENCY_MESSAGES = 200;
+const LATENCY_RATE = 20;
+const METRICS_POLL_MS = 20;
+const RUN_TIMEOUT_MS = 60_000;
+/** Sluice's pollers at start (src/runtime/workers.ts SQS_INITIAL_CONCURRENCY); the bare loop runs as many. */
+const BARE_POLLERS = 5;
+
+export interface SqsBenchOptions {
+  messages?: number;
+  rounds?: number;
+  /** Skip the low-load latency runs. */
+  noLatency?: boolean;
+  /** ScalingConfig.MaximumConcurrency for Sluice's throughput mapping (a diagnostic; unset by default). */
+  maxConcurrency?: number;
+  log?: (line: string) => void;
+}
+
+export interface Throughput {
+  contender: string;
+  /** Messages per second, one per round. */
+  rounds: number[];
+  median: number;
+}
+
+export interface Latency {
+  contender: string;
+  samples: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export interface SqsBenchResult {
+  messages: number;
+  throughput: Throughput[];
+  latency: Latency[];
+  /** Sluice over the bare loop, and over sqs-consumer (median rounds). */
+  vsBare: number;
+  vsSqsConsumer: number;
+  misses: string[];
+}
+
+const BARE = "bare loop (a)";
+const SQS_CONSUMER = "sqs-consumer (b)";
+const SLUICE = "sluice (c)";
+
+const sqs = new SQSClient({
+  endpoint: SQS_ENDPOINT,
+  region: REGION,
+  credentials: CREDENTIALS,
+  requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: 256 }) }),
+});
+
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+let queues = 0;
+/** Sluice's mean invocation time (worker-thread round trip) in its last throughput run. */
+let lastSluiceInvokeMs = Number.NaN;
+
+async function createQueue(tag: string): Promise<{ url: string; arn: string }> {
+  const name = `bench-sqs-${tag}-${process.pid}-${Date.now()}-${queues++}`;
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }),
+  );
+  return { url: QueueUrl as string, arn: Attributes?.QueueArn as string };
+}
+
+/** N messages by SendMessageBatch, 16 calls in flight. */
+async function preload(url: string, n: number): Promise<void> {
+  let next = 0;
+  const sender = async () => {
+    while (next < n) {
+      const from = next;
+      next = Math.min(n, next + 10);
+      await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: url,
+          Entries: Array.from({ length: next - from }, (_, j) => ({
+            Id: String(j),
+            MessageBody: JSON.stringify({ n: from + j, at: Date.now() }),
+          })),
+        }),
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, sender));
+}
+
+async function messagesLeft(url: string): Promise<number> {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
+  );
+  return (
+    Number(Attributes?.ApproximateNumberOfMessages) +
+    Number(Attributes?.ApproximateNumberOfMessagesNotVisible)
+  );
+}
+
+const deleteQueue = (url: string) => sqs.send(new DeleteQueueCommand({ QueueUrl: url })).catch(() => {});
+
+/** A contender consuming one queue: started, it calls onMessages per batch its handler sees; stop() ends it. */
+interface Running {
+  stop(): Promise<void>;
+}
+type OnMessages = (messages: Message[]) => void;
+interface Hooks {
+  /** The handler saw these messages. */
+  seen?: OnMessages;
+  /** This many messages were deleted. */
+  deleted?: (n: number) => void;
+}
+
+/** (a) BARE_POLLERS loops of ReceiveMessage(10) + no-op + DeleteMessageBatch. */
+function startBare(url: string, hooks: Hooks): Running {
+  const controller = new AbortController();
+  const poller = async () => {
+    while (!controller.signal.aborted) {
+      let Messages: Message[] = [];
+      try {
+        ({ Messages = [] } = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: url,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 20,
+            MessageSystemAttributeNames: ["All"],
+            MessageAttributeNames: ["All"],
+          }),
+          { abortSignal: controller.signal },
+        ));
+      } catch (err) {
+        if (controller.signal.aborted) return;
+        throw err;
+      }
+      if (Messages.length === 0) continue;
+      hooks.seen?.(Messages);
+      const { Successful = [] } = await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: url,
+          Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle as string })),
+        }),
+      );
+      hooks.deleted?.(Successful.length);
+    }
+  };
+  const pollers = Array.from({ length: BARE_POLLERS }, poller);
+  return {
+    async stop() {
+      controller.abort();
+      await Promise.allSettled(pollers);
+    },
+  };
+}
+
+/** (b) sqs-consumer, batchSize 10, a no-op batch handler that acknowledges the whole batch. */
+function startSqsConsumer(url: string, hooks: Hooks): Running {
+  const consumer = Consumer.create({
+    queueUrl: url,
+    sqs,
+    batchSize: 10,
+    messageSystemAttributeNames: ["All"],
+    handleMessageBatch: async (messages) => {
+      hooks.seen?.(messages);
+      return messages;
+    },
+  });
+  let stopping = false;
+  consumer.on("message_processed", () => hooks.deleted?.(1));
+  consumer.on("error", (err) => {
+    if (!stopping) console.error(`sqs-consumer: ${err.message}`);
+  });
+  consumer.start();
+  return {
+    async stop() {
+      stopping = true;
+      const stopped = new Promise<void>((done) => consumer.once("stopped", () => done()));
+      consumer.stop({ abort: true });
+      await stopped;
+    },
+  };
+}
+
+/** (c) Sluice in-process with two handler functions, `noop` and `latency`. */
+interface SluiceUnderTest {
+  endpoint: string;
+  latencyFile: string;
+  map(functionName: string, queueArn: string, maxConcurrency?: number): Promise<string>;
+  unmap(uuid: string): Promise<void>;
+  deleted(uuid: string): Promise<number>;
+  /** The mapping's mean InvocationDurationSeconds so far, in ms. */
+  meanInvokeMs(uuid: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+async function startSluice(): Promise<SluiceUnderTest> {
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_SQS: SQS_ENDPOINT,
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+  });
+  const { parseConfig } = await import("../../src/config/config.js");
+  const { createSluice } = await import("../../src/sluice.js");
+  const dataDir = mkdtempSync(join(tmpdir(), "sluice-bench-sqs-"));
+  const latencyFile = join(dataDir, "latency.txt");
+  writeFileSync(latencyFile, "");
+  const here = import.meta.dirname;
+  const config = parseConfig(
+    {
+      functions: {
+        noop: { handler: `${resolve(here, "noop")}.handler`, timeout: 30 },
+        latency: {
+          handler: `${resolve(here, "latency")}.handler`,
+          timeout: 30,
+          environment: { LATENCY_FILE: latencyFile },
+        },
+      },
+    },
+    process.cwd(),
+  );
+  const logger = pino({ level: process.env.SLUICE_LOG_LEVEL ?? "warn" }) as FastifyBaseLogger;
+  const sluice = createSluice({ config, dataDir, logger });
+  const endpoint = await sluice.listen("127.0.0.1", 0);
+  const esm = `${endpoint}/2015-03-31/event-source-mappings/`;
+  return {
+    endpoint,
+    latencyFile,
+    async map(FunctionName, EventSourceArn, maxConcurrency) {
+      const response = await fetch(esm, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          FunctionName,
+          EventSourceArn,
+          BatchSize: 10,
+          ...(maxConcurrency ? { ScalingConfig: { MaximumConcurrency: maxConcurrency } } : {}),
+        }),
+      });
+      const text = await response.text();
+      if (response.status !== 202) throw new Error(`creating the mapping: ${response.status} ${text}`);
+      return String((JSON.parse(text) as { UUID: string }).UUID);
+    },
+    async unmap(uuid) {
+      await (await fetch(`${esm}${uuid}`, { method: "DELETE" })).text();
+    },
+    deleted: (uuid) => metric(endpoint, "DeletedEventCount", uuid),
+    async meanInvokeMs(uuid) {
+      const sum = await metric(endpoint, "InvocationDurationSeconds_sum", uuid);
+      return (1000 * sum) / (await metric(endpoint, "InvocationDurationSeconds_count", uuid));
+    },
+    close: () => sluice.close(),
+  };
+}
+
+/** One series of Sluice's /metrics, for one mapping (0 when absent). */
+async function metric(endpoint: string, name: string, uuid: string): Promise<number> {
+  const text = await (await fetch(`${endpoint}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${name}{`) && l.includes(uuid));
+  return line ? Number(line.slice(line.lastIndexOf(" ") + 1)) : 0;
+}
+
+/** Messages/s of one in-process contender (a or b) on a fresh pre-loaded queue. */
+async function throughputOf(
+  start: (url: string, hooks: Hooks) => Running,
+  tag: string,
+  n: number,
+): Promise<number> {
+  const { url } = await createQueue(tag);
+  await preload(url, n);
+  let deleted = 0;
+  let done: () => void = () => {};
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  const t0 = process.hrtime.bigint();
+  const running = start(url, {
+    deleted: (k) => {
+      deleted += k;
+      if (deleted >= n) done();
+    },
+  });
+  const timeout = setTimeout(done, RUN_TIMEOUT_MS);
+  await finished;
+  const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
+  clearTimeout(timeout);
+  await running.stop();
+  await deleteQueue(url);
+  if (deleted < n) throw new Error(`${tag}: ${deleted} of ${n} messages deleted within ${RUN_TIMEOUT_MS} ms`);
+  return n / elapsed;
+}
+
+async function throughputOfSluice(sut: SluiceUnderTest, n: number, maxConcurrency?: number): Promise<number> {
+  const { url, arn } = await createQueue("sluice");
+  await preload(url, n);
+  const t0 = process.hrtime.bigint();
+  const uuid = await sut.map("noop", arn, maxConcurrency);
+  let deleted = 0;
+  while (deleted < n && Number(process.hrtime.bigint() - t0) / 1e6 < RUN_TIMEOUT_MS) {
+    await sleep(METRICS_POLL_MS);
+    deleted = await sut.deleted(uuid);
+  }
+  const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
+  lastSluiceInvokeMs = await sut.meanInvokeMs(uuid);
+  await sut.unmap(uuid);
+  await deleteQueue(url);
+  if (deleted < n) throw new Error(`sluice: ${deleted} of ${n} messages deleted within ${RUN_TIMEOUT_MS} ms`);
+  return n / elapsed;
+}
+
+/** Sends LATENCY_MESSAGES one at a time at LATENCY_RATE/s; resolves once `seen()` reaches them all. */
+async function trickle(url: string, seen: () => number): Promise<void> {
+  const t0 = Date.now();
+  for (let i = 0; i < LATENCY_MESSAGES; i++) {
+    const due = t0 + (i * 1000) / LATENCY_RATE;
+    if (due > Date.now()) await sleep(due - Date.now());
+    await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: `latency ${i}` }));
+  }
+  const deadline = Date.now() + 30_000;
+  while (seen() < LATENCY_MESSAGES && Date.now() < deadline) await sleep(20);
+}
+
+function latencyOf(contender: string, samples: number[]): Latency {
+  const sorted = [...samples].sort((x, y) => x - y);
+  const at = (q: number) =>
+    sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
+  return { contender, samples: sorted.length, p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? Number.NaN };
+}
+
+async function latencyInProcess(
+  contender: string,
+  start: (url: string, hooks: Hooks) => Running,
+  tag: string,
+): Promise<Latency> {
+  const { url } = await createQueue(tag);
+  const samples: number[] = [];
+  const running = start(url, {
+    seen: (messages) => {
+      const now = Date.now();
+      for (const m of messages) samples.push(now - Number(m.Attributes?.SentTimestamp));
+    },
+  });
+  await sleep(500); // pollers in their long poll, as on an idle queue
+  await trickle(url, () => samples.length);
+  await running.stop();
+  await deleteQueue(url);
+  return latencyOf(contender, samples);
+}
+
+async function latencyOfSluice(sut: SluiceUnderTest): Promise<Latency> {
+  const { url, arn } = await createQueue("sluice-latency");
+  const uuid = await sut.map("latency", arn);
+  const read = () =>
+    readFileSync(sut.latencyFile, "utf8")
+      .split("\n")
+      .filter((l) => l !== "")
+      .map(Number);
+  await sleep(1_500); // the mapping's pollers started and scaled to the idle queue
+  await trickle(url, () => read().length);
+  await sut.unmap(uuid);
+  await deleteQueue(url);
+  return latencyOf(SLUICE, read());
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((x, y) => x - y);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+};
+
+export async function runSqsBench(options: SqsBenchOptions = {}): Promise<SqsBenchResult> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const n = options.messages ?? DEFAULT_MESSAGES;
+  const rounds = options.rounds ?? DEFAULT_ROUNDS;
+  const started = Date.now();
+  const cpus = os.cpus();
+  log("## bench/sqs\n");
+  log(
+    `node ${process.version} · ${cpus[0]?.model.trim() ?? "unknown CPU"} × ${cpus.length} · fauxqs at ${SQS_ENDPOINT} · ` +
+      `${count(n)} messages a run, ${rounds} round(s), bare loop with ${BARE_POLLERS} pollers`,
+  );
+  try {
+    await messagesLeft((await createQueue("probe")).url);
+  } catch (err) {
+    throw new Error(
+      `bench/sqs needs fauxqs at ${SQS_ENDPOINT} (test/services/up): ${(err as Error).message}`,
+    );
+  }
+  const sut = await startSluice();
+  try {
+    // Warm-up: a small run of each, so no contender is timed cold (SDK, sockets, Sluice's worker threads).
+    const warm = Math.min(n, 500);
+    await throughputOf(startBare, "warm-bare", warm);
+    await throughputOf(startSqsConsumer, "warm-sqs-consumer", warm);
+    await throughputOfSluice(sut, warm, options.maxConcurrency);
+
+    const measured: Record<string, number[]> = { [BARE]: [], [SQS_CONSUMER]: [], [SLUICE]: [] };
+    for (let r = 0; r < rounds; r++) {
+      measured[BARE]?.push(await throughputOf(startBare, "bare", n));
+      measured[SQS_CONSUMER]?.push(await throughputOf(startSqsConsumer, "sqs-consumer", n));
+      measured[SLUICE]?.push(await throughputOfSluice(sut, n, options.maxConcurrency));
+      log(
+        `round ${r + 1}: ${Object.entries(measured)
+          .map(([name, xs]) => `${name} ${rate(xs.at(-1) ?? 0)}`)
+          .join(", ")} msg/s; sluice's mean invocation ${lastSluiceInvokeMs.toFixed(2)} ms`,
+      );
+    }
+    const throughput = Object.entries(measured).map(([contender, xs]) => ({
+      contender,
+      rounds: xs,
+      median: median(xs),
+    }));
+    const latency = options.noLatency
+      ? []
+      : [
+          await latencyInProcess(BARE, startBare, "latency-bare"),
+          await latencyInProcess(SQS_CONSUMER, startSqsConsumer, "latency-sqs-consumer"),
+          await latencyOfSluice(sut),
+        ];
+
+    const of = (name: string) => throughput.find((t) => t.contender === name)?.median ?? Number.NaN;
+    const vsBare = of(SLUICE) / of(BARE);
+    const vsSqsConsumer = of(SLUICE) / of(SQS_CONSUMER);
+    const misses: string[] = [];
+    if (!(vsBare >= TARGET_VS_BARE)) misses.push(`c/a ${vsBare.toFixed(2)} < ${TARGET_VS_BARE}`);
+    if (!(vsSqsConsumer >= TARGET_VS_SQS_CONSUMER))
+      misses.push(`c/b ${vsSqsConsumer.toFixed(2)} < ${TARGET_VS_SQS_CONSUMER}`);
+
+    const lat = (name: string) => latency.find((l) => l.contender === name);
+    const ms = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? "–" : `${x.toFixed(0)} ms`);
+    log("");
+    log(
+      markdownTable(
+        ["contender", "msg/s (median)", "rounds", "vs sluice", "p50", "p99", "latency samples"],
+        throughput.map((t) => [
+          t.contender,
+          rate(t.median),
+          t.rounds.map(rate).join(" / "),
+          t.contender === SLUICE ? "–" : ratio(of(SLUICE) / t.median),
+          ms(lat(t.contender)?.p50),
+          ms(lat(t.contender)?.p99),
+          lat(t.contender) ? String(lat(t.contender)?.samples) : "–",
+        ]),
+        (c) => c === 1 || c >= 3,
+      ),
+    );
+    log("");
+    log(
+      `c/a = ${vsBare.toFixed(2)} (target ≥ ${TARGET_VS_BARE}: ${vsBare >= TARGET_VS_BARE ? "ok" : "MISS"}) · ` +
+        `c/b = ${vsSqsConsumer.toFixed(2)} (target ≥ ${TARGET_VS_SQS_CONSUMER}: ${vsSqsConsumer >= TARGET_VS_SQS_CONSUMER ? "ok" : "MISS"})`,
+    );
+    log(
+      `latency: ${LATENCY_MESSAGES} messages sent one at a time at ${LATENCY_RATE}/s, SendMessage (SentTimestamp) to the handler · ` +
+        `bench/sqs took ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    );
+    return { messages: n, throughput, latency, vsBare, vsSqsConsumer, misses };
+  } finally {
+    await sut.close();
+    sqs.destroy();
+  }
+}

@@ -1,0 +1,2 @@
+// bench/sqs: the no-op function Sluice invokes in the throughput run.
+export const handler = async () => ({});
