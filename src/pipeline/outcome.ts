@@ -16,16 +16,16 @@ import type { FunctionError } from "../functions/invoke.js";
 export type { FunctionError } from "../functions/invoke.js";
 
 /**
- * What an invoker returns, structurally (the invokers live in `functions/`).
- * - `ok`: the function returned; `payload` is its result, decoded (`undefined` for an empty response), or
- *   the raw response body as bytes (a Uint8Array of JSON text, as Lambda's Invoke API returns it).
- * - `kind: "function"`: the function ran and failed (threw, timed out, crashed); `error` is its error and
- *   `functionError` Lambda's `X-Amz-Function-Error` (`Unhandled`, `Handled`).
+ * The part of an invoker's result (functions/invoke.ts `InvokeResult`) an outcome depends on.
+ * - `ok`: the function returned; `payload` is its decoded result (`undefined` for an empty response; text
+ *   that is not JSON stays a string).
+ * - `kind: "function"`: the function ran and failed (threw, timed out, crashed); `functionError` is Lambda's
+ *   `X-Amz-Function-Error` (`Unhandled`, `Handled`).
  * - `kind: "invoke"`: the batch never reached the function (throttled, function missing, transport error).
  */
 export type InvocationResult =
   | { ok: true; payload?: unknown }
-  | { ok: false; kind: "function" | "invoke"; error: unknown; functionError?: string };
+  | { ok: false; kind: "function" | "invoke"; error: FunctionError; functionError?: string };
 
 /**
  * What an invocation means for its batch.
@@ -36,14 +36,12 @@ export type InvocationResult =
  *   partial batch response was malformed (then `error.errorType` is `INVALID_BATCH_ITEM_FAILURES` and there
  *   is no `functionError`, since the function itself returned). Counts toward MaximumRetryAttempts.
  * - `invokeError`: the batch never reached the function. Streams retry it without counting an attempt.
- *   `error` is the invoker's error in FunctionError form (an Error's name and message), `cause` the error
- *   itself, for its code and `retryable`.
  */
 export type Outcome =
   | { kind: "success" }
   | { kind: "partial"; failedIds: string[] }
   | { kind: "failed"; error: FunctionError; functionError?: string }
-  | { kind: "invokeError"; error: FunctionError; cause: unknown };
+  | { kind: "invokeError"; error: FunctionError };
 
 /** `errorType` of a failed outcome whose cause is a malformed `batchItemFailures` response. */
 export const INVALID_BATCH_ITEM_FAILURES = "Sluice.InvalidBatchItemFailures";
@@ -62,9 +60,8 @@ export interface DecideOptions {
 
 export function decideOutcome(result: InvocationResult, options: DecideOptions): Outcome {
   if (!result.ok) {
-    if (result.kind === "invoke")
-      return { kind: "invokeError", error: asFunctionError(result.error), cause: result.error };
-    const failed: Outcome = { kind: "failed", error: asFunctionError(result.error) };
+    if (result.kind === "invoke") return { kind: "invokeError", error: result.error };
+    const failed: Outcome = { kind: "failed", error: result.error };
     return result.functionError === undefined ? failed : { ...failed, functionError: result.functionError };
   }
   // Without ReportBatchItemFailures, a returned batchItemFailures is ignored (AWS, Kinesis page).
@@ -107,16 +104,7 @@ export function parseBatchItemFailures(
   batchIds: ReadonlySet<string>,
   identify: ItemIdentify = identifyString,
 ): ParsedBatchItemFailures {
-  let response = payload;
-  if (response instanceof Uint8Array) {
-    const text = new TextDecoder().decode(response).trim();
-    if (text === "") return { ok: true, failedIds: [] };
-    try {
-      response = JSON.parse(text);
-    } catch {
-      return { ok: false, reason: `the function's response is not valid JSON: ${preview(text)}` };
-    }
-  }
+  const response = payload;
   if (response === undefined || response === null || response === "") return { ok: true, failedIds: [] };
   if (Array.isArray(response)) {
     if (response.length === 0) return { ok: true, failedIds: [] };
@@ -177,22 +165,6 @@ export function identifyKafkaItem(itemIdentifier: unknown): string | undefined {
   if (typeof partition !== "string" || !/^.+-\d+$/.test(partition)) return undefined;
   if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0) return undefined;
   return `${partition}:${offset}`;
-}
-
-/**
- * An invoker's error as a FunctionError: Lambda's `{errorType, errorMessage, trace}` kept as it is, an Error
- * by its name and message, anything else by its text.
- */
-export function asFunctionError(error: unknown): FunctionError {
-  if (typeof error === "object" && error !== null) {
-    const { errorType, errorMessage, trace } = error as Partial<Record<keyof FunctionError, unknown>>;
-    if (typeof errorType === "string" && typeof errorMessage === "string") {
-      const isTrace = Array.isArray(trace) && trace.every((line) => typeof line === "string");
-      return isTrace ? { errorType, errorMessage, trace } : { errorType, errorMessage };
-    }
-    if (error instanceof Error) return { errorType: error.name, errorMessage: error.message };
-  }
-  return { errorType: "Error", errorMessage: typeof error === "string" ? error : preview(error) };
 }
 
 /** A short JSON rendering of a value for messages. */
