@@ -9,7 +9,7 @@
 import { randomUUID } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import type { FastifyBaseLogger } from "fastify";
-import { nameOfFunctionArn } from "../functions/function-name.js";
+import { type FunctionRef, parseFunctionName } from "../functions/function-name.js";
 import type { InvocationContext, Invoker } from "../functions/invoke.js";
 import { type Batch, Batcher } from "../pipeline/batcher.js";
 import { decideOutcome, type Outcome } from "../pipeline/outcome.js";
@@ -185,15 +185,17 @@ export class QueueWorker<R extends SourceRecord> {
     if (received.length >= Math.min(batchSize, MAX_MESSAGES_PER_RECEIVE)) this.signals.full++;
     else if (received.length === 0) this.signals.empty++;
     metrics.polled.inc(this.labels, received.length);
-    const dropped = filter ? received.filter((r) => !filter(r.event)) : [];
+    // One pass: each record is matched once.
+    const kept: R[] = [];
+    const dropped: R[] = [];
+    for (const record of received) (!filter || filter(record.event) ? kept : dropped).push(record);
     if (dropped.length > 0) {
       metrics.filteredOut.inc(this.labels, dropped.length);
       metrics.deleted.inc(this.labels, (await source.ack(dropped)).length);
     }
     const cuts: Batch<R>[] = [];
     const now = Date.now();
-    for (const record of received) {
-      if (dropped.includes(record)) continue;
+    for (const record of kept) {
       for (const cut of batcher.add(record, now)) {
         if (cut.kind === "batch") cuts.push(cut);
         // Too big for any invocation: left undeleted, so the broker's redelivery and dead-letter rules apply.
@@ -209,11 +211,12 @@ export class QueueWorker<R extends SourceRecord> {
 
   private async process(batch: R[]): Promise<void> {
     const { source, invoker, functionArn, metrics, reportBatchItemFailures } = this.options;
+    const { name, qualifier } = parseFunctionName(functionArn) as FunctionRef;
     const context: InvocationContext = {
-      functionName: nameOfFunctionArn(functionArn),
+      functionName: name,
       functionArn,
       awsRequestId: randomUUID(),
-      ...(functionArn.split(":").length > 7 ? { qualifier: functionArn.split(":")[7] as string } : {}),
+      ...(qualifier !== undefined ? { qualifier } : {}),
     };
     metrics.invoked.inc(this.labels, batch.length);
     const result = await invoker.invoke(source.batchEvent(batch), context);
