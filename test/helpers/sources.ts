@@ -2,7 +2,13 @@
 import { randomUUID } from "node:crypto";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from "@aws-sdk/client-kinesis";
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
 import { awsClientConfig } from "../services/endpoints.js";
 
 const sqs = new SQSClient(awsClientConfig("sqs"));
@@ -11,12 +17,20 @@ const dynamodb = new DynamoDBClient(awsClientConfig("dynamodb"));
 
 export const uniqueName = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 
-export async function createQueue(options: { fifo?: boolean } = {}): Promise<string> {
+/** A new queue's ARN; a short `visibilityTimeout` (seconds) makes failed messages come back quickly. */
+export async function createQueue(
+  options: { fifo?: boolean; visibilityTimeout?: number } = {},
+): Promise<string> {
   const name = uniqueName("q") + (options.fifo ? ".fifo" : "");
   const { QueueUrl } = await sqs.send(
     new CreateQueueCommand({
       QueueName: name,
-      ...(options.fifo ? { Attributes: { FifoQueue: "true" } } : {}),
+      Attributes: {
+        ...(options.fifo ? { FifoQueue: "true" } : {}),
+        ...(options.visibilityTimeout !== undefined
+          ? { VisibilityTimeout: String(options.visibilityTimeout) }
+          : {}),
+      },
     }),
   );
   const { Attributes } = await sqs.send(
@@ -71,3 +85,42 @@ export const SQS_RECORD_KEYS = [
   "eventSourceARN",
   "awsRegion",
 ];
+
+export async function queueUrl(queueArn: string): Promise<string> {
+  return (await sqs.send(new GetQueueUrlCommand({ QueueName: queueArn.split(":")[5] }))).QueueUrl as string;
+}
+
+/** Sends messages ten at a time; a message with a group goes to a FIFO queue, deduplicated by its body. */
+export async function sendMessages(
+  queueArn: string,
+  messages: readonly (string | { body: string; group?: string })[],
+) {
+  const QueueUrl = await queueUrl(queueArn);
+  const entries = messages.map((m) => (typeof m === "string" ? { body: m } : m));
+  for (let i = 0; i < entries.length; i += 10) {
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl,
+        Entries: entries.slice(i, i + 10).map(({ body, group }, j) => ({
+          Id: String(j),
+          MessageBody: body,
+          ...(group ? { MessageGroupId: group, MessageDeduplicationId: body } : {}),
+        })),
+      }),
+    );
+  }
+}
+
+/** Messages in the queue, visible or in flight. */
+export async function messagesLeft(queueArn: string): Promise<number> {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: await queueUrl(queueArn),
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
+  );
+  return (
+    Number(Attributes?.ApproximateNumberOfMessages) +
+    Number(Attributes?.ApproximateNumberOfMessagesNotVisible)
+  );
+}

@@ -4,14 +4,11 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { GetQueueUrlCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, ESM_PATH } from "../helpers/http.js";
 import { eventually, type InProcessSluice, startInProcess, tempDir } from "../helpers/sluice.js";
-import { createQueue } from "../helpers/sources.js";
-import { awsClientConfig } from "../services/endpoints.js";
+import { createQueue, sendMessages } from "../helpers/sources.js";
 
-const sqs = new SQSClient(awsClientConfig("sqs"));
 const recordFile = join(tempDir(), "timed.jsonl");
 let sut: InProcessSluice;
 
@@ -39,22 +36,6 @@ beforeAll(async () => {
 });
 afterAll(async () => sut.close());
 
-async function send(queueArn: string, entries: { body: string; group?: string }[]) {
-  const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: queueArn.split(":")[5] }));
-  for (let i = 0; i < entries.length; i += 10) {
-    await sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl,
-        Entries: entries.slice(i, i + 10).map((e, j) => ({
-          Id: String(j),
-          MessageBody: e.body,
-          ...(e.group ? { MessageGroupId: e.group, MessageDeduplicationId: e.body } : {}),
-        })),
-      }),
-    );
-  }
-}
-
 describe("SQS concurrency", () => {
   it("keeps each FIFO message group in order and never runs a group in two batches at once", async () => {
     const queue = await createQueue({ fifo: true });
@@ -70,7 +51,7 @@ describe("SQS concurrency", () => {
     );
     // Interleave the groups when sending, as producers would.
     entries.sort((x, y) => x.body.slice(2).localeCompare(y.body.slice(2)));
-    await send(queue, entries);
+    await sendMessages(queue, entries);
     const done = await eventually(async () => {
       const all = batches().filter((b) =>
         b.records.some((r) => r.group !== null && groups.includes(r.group)),

@@ -4,20 +4,11 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import {
-  GetQueueAttributesCommand,
-  GetQueueUrlCommand,
-  SendMessageBatchCommand,
-  SetQueueAttributesCommand,
-  SQSClient,
-} from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
 import { call, ESM_PATH } from "../helpers/http.js";
 import { eventually, freePort, type SluiceProcess, startProcess, tempDir } from "../helpers/sluice.js";
-import { createQueue } from "../helpers/sources.js";
-import { awsClientConfig } from "../services/endpoints.js";
+import { createQueue, messagesLeft, sendMessages } from "../helpers/sources.js";
 
-const sqs = new SQSClient(awsClientConfig("sqs"));
 const MESSAGES = 2_000;
 
 /** Bodies the function saw; a line cut short by kill -9 is skipped (that batch is redelivered anyway). */
@@ -50,19 +41,10 @@ describe("stopping Sluice mid-flow", () => {
         },
       }),
     );
-    const queue = await createQueue();
-    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: queue.split(":")[5] }));
     // A short visibility timeout, so what a killed process held comes back quickly.
-    await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { VisibilityTimeout: "2" } }));
+    const queue = await createQueue({ visibilityTimeout: 2 });
     const bodies = Array.from({ length: MESSAGES }, (_, i) => `message-${i}`);
-    for (let i = 0; i < bodies.length; i += 10) {
-      await sqs.send(
-        new SendMessageBatchCommand({
-          QueueUrl,
-          Entries: bodies.slice(i, i + 10).map((body, j) => ({ Id: String(j), MessageBody: body })),
-        }),
-      );
-    }
+    await sendMessages(queue, bodies);
 
     const port = await freePort();
     const start = () => startProcess({ dataDir: join(dir, "data"), port, configFile });
@@ -94,19 +76,7 @@ describe("stopping Sluice mid-flow", () => {
       return left.length === 0 ? left : undefined;
     }, 90_000);
     expect(missing).toEqual([]);
-    await eventually(async () => {
-      const { Attributes } = await sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl,
-          AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        }),
-      );
-      return Number(Attributes?.ApproximateNumberOfMessages) +
-        Number(Attributes?.ApproximateNumberOfMessagesNotVisible) ===
-        0
-        ? true
-        : undefined;
-    }, 30_000);
+    await eventually(async () => ((await messagesLeft(queue)) === 0 ? true : undefined), 30_000);
     // Duplicates are allowed (at least once), but only for batches a stop interrupted.
     expect(delivered(recordFile).length).toBeLessThan(MESSAGES * 2);
     sluice.child.kill("SIGTERM");

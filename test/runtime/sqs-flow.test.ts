@@ -5,20 +5,11 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import {
-  GetQueueAttributesCommand,
-  GetQueueUrlCommand,
-  SendMessageBatchCommand,
-  SetQueueAttributesCommand,
-  SQSClient,
-} from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, ESM_PATH } from "../helpers/http.js";
 import { eventually, type InProcessSluice, startInProcess, tempDir } from "../helpers/sluice.js";
-import { createQueue, SQS_RECORD_KEYS } from "../helpers/sources.js";
-import { awsClientConfig } from "../services/endpoints.js";
+import { createQueue, messagesLeft, SQS_RECORD_KEYS, sendMessages } from "../helpers/sources.js";
 
-const sqs = new SQSClient(awsClientConfig("sqs"));
 const recordFile = join(tempDir(), "batches.jsonl");
 let sut: InProcessSluice;
 
@@ -50,35 +41,6 @@ function batchesOf(queueArn: string): Batch[] {
 const bodiesOf = (queueArn: string) =>
   batchesOf(queueArn).flatMap((b) => b.event.Records.map((r) => r.body as string));
 
-async function queueUrl(queueArn: string) {
-  return (await sqs.send(new GetQueueUrlCommand({ QueueName: queueArn.split(":")[5] }))).QueueUrl as string;
-}
-
-async function send(queueArn: string, bodies: string[]) {
-  const QueueUrl = await queueUrl(queueArn);
-  for (let i = 0; i < bodies.length; i += 10) {
-    await sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl,
-        Entries: bodies.slice(i, i + 10).map((body, j) => ({ Id: String(j), MessageBody: body })),
-      }),
-    );
-  }
-}
-
-async function messagesLeft(queueArn: string): Promise<number> {
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: await queueUrl(queueArn),
-      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    }),
-  );
-  return (
-    Number(Attributes?.ApproximateNumberOfMessages) +
-    Number(Attributes?.ApproximateNumberOfMessagesNotVisible)
-  );
-}
-
 async function map(queueArn: string, extra: Record<string, unknown> = {}): Promise<string> {
   const created = await call(sut.endpoint, "POST", ESM_PATH, {
     FunctionName: "recorder",
@@ -96,7 +58,7 @@ describe("SQS to a handler function", () => {
     const queue = await createQueue();
     const uuid = await map(queue, { BatchSize: 10 });
     const bodies = Array.from({ length: 25 }, (_, i) => `m${i}`);
-    await send(queue, bodies);
+    await sendMessages(queue, bodies);
     await eventually(async () => (bodiesOf(queue).length >= 25 ? true : undefined), 20_000);
     expect(bodiesOf(queue).sort()).toEqual([...bodies].sort());
     for (const batch of batchesOf(queue)) expect(batch.event.Records.length).toBeLessThanOrEqual(10);
@@ -116,15 +78,9 @@ describe("SQS to a handler function", () => {
   });
 
   it("leaves a failed batch in the queue: it comes back after the visibility timeout", async () => {
-    const queue = await createQueue();
-    await sqs.send(
-      new SetQueueAttributesCommand({
-        QueueUrl: await queueUrl(queue),
-        Attributes: { VisibilityTimeout: "1" },
-      }),
-    );
+    const queue = await createQueue({ visibilityTimeout: 1 });
     const uuid = await map(queue, { BatchSize: 1 });
-    await send(queue, ["fail"]);
+    await sendMessages(queue, ["fail"]);
     const twice = await eventually(async () => {
       const deliveries = batchesOf(queue).map(
         (b) => b.event.Records[0]?.attributes as Record<string, string>,
@@ -141,15 +97,9 @@ describe("SQS to a handler function", () => {
   });
 
   it("with ReportBatchItemFailures, returns only the reported messages to the queue", async () => {
-    const queue = await createQueue();
-    await sqs.send(
-      new SetQueueAttributesCommand({
-        QueueUrl: await queueUrl(queue),
-        Attributes: { VisibilityTimeout: "1" },
-      }),
-    );
+    const queue = await createQueue({ visibilityTimeout: 1 });
     const uuid = await map(queue, { BatchSize: 10, FunctionResponseTypes: ["ReportBatchItemFailures"] });
-    await send(queue, ["ok-1", "retry-1", "ok-2"]);
+    await sendMessages(queue, ["ok-1", "retry-1", "ok-2"]);
     await eventually(
       async () => (bodiesOf(queue).filter((b) => b === "retry-1").length >= 2 ? true : undefined),
       20_000,
@@ -167,7 +117,7 @@ describe("SQS to a handler function", () => {
     const uuid = await map(queue, {
       FilterCriteria: { Filters: [{ Pattern: '{"body":{"kind":["order"]}}' }] },
     });
-    await send(queue, ['{"kind":"order","n":1}', '{"kind":"refund","n":2}', "plain text"]);
+    await sendMessages(queue, ['{"kind":"order","n":1}', '{"kind":"refund","n":2}', "plain text"]);
     await eventually(async () => ((await messagesLeft(queue)) === 0 ? true : undefined), 20_000);
     expect(bodiesOf(queue)).toEqual(['{"kind":"order","n":1}']);
     const metrics = await (await fetch(`${sut.endpoint}/metrics`)).text();
@@ -182,7 +132,7 @@ describe("SQS to a handler function", () => {
     await eventually(async () => ((await get(uuid)).State === "Enabled" ? true : undefined));
     await call(sut.endpoint, "PUT", ESM_PATH + uuid, { Enabled: false });
     await eventually(async () => ((await get(uuid)).State === "Disabled" ? true : undefined));
-    await send(queue, ["while-disabled"]);
+    await sendMessages(queue, ["while-disabled"]);
     // A long poll the stopped worker had in flight may still take the message: it hands it straight back.
     await new Promise((r) => setTimeout(r, 1500));
     expect(bodiesOf(queue)).toEqual([]);

@@ -1,16 +1,15 @@
 /** The SQS source against fauxqs: Lambda's record shape, deletes, hand-backs and an aborted long poll. */
 import { createHash } from "node:crypto";
-import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
 import { SqsSource } from "../../../src/sources/sqs/sqs-source.js";
-import { createQueue, SQS_RECORD_KEYS } from "../../helpers/sources.js";
+import { createQueue, queueUrl, SQS_RECORD_KEYS } from "../../helpers/sources.js";
 import { awsClientConfig } from "../../services/endpoints.js";
 
 const sqs = new SQSClient(awsClientConfig("sqs"));
 
 async function send(queueArn: string, input: Record<string, unknown>) {
-  const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: queueArn.split(":")[5] }));
-  return sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "x", ...input }));
+  return sqs.send(new SendMessageCommand({ QueueUrl: await queueUrl(queueArn), MessageBody: "x", ...input }));
 }
 
 const never = new AbortController().signal;
