@@ -31,6 +31,7 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { FastifyBaseLogger } from "fastify";
 import pino from "pino";
 import { Consumer } from "sqs-consumer";
+import { SQS_INITIAL_CONCURRENCY } from "../../src/runtime/workers.js";
 import { count, markdownTable, rate, ratio } from "../filter/table.js";
 
 export const SQS_ENDPOINT = process.env.BENCH_SQS_ENDPOINT ?? "http://127.0.0.1:4576";
@@ -47,8 +48,8 @@ const LATENCY_MESSAGES = 200;
 const LATENCY_RATE = 20;
 const METRICS_POLL_MS = 20;
 const RUN_TIMEOUT_MS = 60_000;
-/** Sluice's pollers at start (src/runtime/workers.ts SQS_INITIAL_CONCURRENCY); the bare loop runs as many. */
-const BARE_POLLERS = 5;
+/** The bare loop runs as many pollers as Sluice starts with. */
+const BARE_POLLERS = SQS_INITIAL_CONCURRENCY;
 
 export interface SqsBenchOptions {
   messages?: number;
