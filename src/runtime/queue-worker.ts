@@ -17,8 +17,6 @@ import type { QueueSource, SourceRecord } from "../sources/source.js";
 import { Metrics } from "./metrics.js";
 import { sleep } from "./sleep.js";
 
-/** Most messages one receive returns (SQS's limit): a full receive means messages are waiting. */
-const MAX_MESSAGES_PER_RECEIVE = 10;
 /** Longest a receive waits for the first message: SQS's long-poll limit. */
 const LONG_POLL_MS = 20_000;
 /** How often the pool re-decides its size. */
@@ -182,7 +180,7 @@ export class QueueWorker<R extends SourceRecord> {
   ): Promise<Batch<R>[]> {
     const { source, filter, metrics, batchSize } = this.options;
     const received = await source.receive(max, waitMs, signal);
-    if (received.length >= Math.min(batchSize, MAX_MESSAGES_PER_RECEIVE)) this.signals.full++;
+    if (received.length >= Math.min(batchSize, source.maxPerReceive)) this.signals.full++;
     else if (received.length === 0) this.signals.empty++;
     metrics.polled.inc(this.labels, received.length);
     // One pass: each record is matched once.

@@ -18,7 +18,9 @@ export interface SourceRecord {
 
 /** SQS, RabbitMQ, ActiveMQ: many consumers, a settle decision per message. */
 export interface QueueSource<R extends SourceRecord = SourceRecord> {
-  /** Up to `max` records, waiting up to `waitMs` for the first; an aborted signal ends the wait early. */
+  /** The most records one receive returns (SQS: 10); a receive that returns this many means more are waiting. */
+  readonly maxPerReceive: number;
+  /** Up to `max` records (at most maxPerReceive), waiting up to `waitMs` for the first; an aborted signal ends the wait early. */
   receive(max: number, waitMs: number, signal: AbortSignal): Promise<R[]>;
   /** The records are done with: delete / ack them. Resolves with the ids the broker confirmed. */
   ack(records: readonly R[]): Promise<string[]>;

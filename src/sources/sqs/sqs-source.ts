@@ -16,7 +16,7 @@ import { parseQueueArn, sqsClient } from "./client.js";
 import { toSqsRecord } from "./event.js";
 
 /** SQS limits: 10 messages per receive and per batch call, 20 s of long polling. */
-export const MAX_MESSAGES_PER_RECEIVE = 10;
+const MAX_MESSAGES_PER_RECEIVE = 10;
 const MAX_ENTRIES_PER_BATCH_CALL = 10;
 const MAX_WAIT_SECONDS = 20;
 
@@ -26,6 +26,7 @@ export interface SqsRecord extends SourceRecord {
 
 export class SqsSource implements QueueSource<SqsRecord> {
   readonly envelopeBytes = RECORDS_ENVELOPE_BYTES;
+  readonly maxPerReceive = MAX_MESSAGES_PER_RECEIVE;
   private readonly client;
   private readonly region: string;
   private queueUrl: Promise<string> | undefined;
