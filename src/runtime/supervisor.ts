@@ -91,7 +91,7 @@ export class Supervisor {
   private async reconcile(uuid: string): Promise<void> {
     const mapping = await this.store.getMapping(uuid);
     const current = this.running.get(uuid);
-    const wanted = mapping !== undefined && mapping.enabled && mapping.state !== "Deleting";
+    const wanted = mapping?.enabled && mapping.state !== "Deleting";
     if (current && (!wanted || current.settings !== settingsOf(mapping))) {
       this.running.delete(uuid);
       this.drain(current.worker);
