@@ -51,6 +51,7 @@ export function createSluice(options: SluiceOptions): Sluice {
     service,
     workerFactory({ invokers, service, metrics, region: config.region, log: logger }),
     logger,
+    (mapping) => metrics.forget(Metrics.labels(mapping.uuid, mapping.functionArn)),
   );
   const api = buildApi({ service, store, metrics, logger });
 

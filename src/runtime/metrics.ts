@@ -3,7 +3,7 @@
  * (reference/aws-esm-facts.md §11) and labelled by mapping UUID and function, so a CloudWatch dashboard's
  * queries translate one to one.
  */
-import { Counter, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
 const LABELS = ["uuid", "function"] as const;
 type Labels = { uuid: string; function: string };
@@ -22,6 +22,13 @@ export class Metrics {
     "Events whose invocation failed, or that a partial batch response named.",
   );
   readonly deleted = this.counter("DeletedEventCount", "Events deleted from the queue after processing.");
+  /** Not an AWS metric: how far the automatic scaling has got, next to the MaximumConcurrency it stops at. */
+  readonly pollers = new Gauge({
+    name: "ConcurrentPollers",
+    help: "Pollers running for the mapping, each with at most one batch in flight.",
+    labelNames: LABELS,
+    registers: [this.registry],
+  });
   readonly invocationDuration = new Histogram({
     name: "InvocationDurationSeconds",
     help: "How long each invocation of the function took.",
@@ -40,6 +47,7 @@ export class Metrics {
     for (const metric of [this.polled, this.filteredOut, this.invoked, this.failedInvoke, this.deleted]) {
       metric.remove(labels);
     }
+    this.pollers.remove(labels);
     this.invocationDuration.remove(labels);
   }
 

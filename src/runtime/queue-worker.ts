@@ -99,6 +99,7 @@ export class QueueWorker<R extends SourceRecord> {
         });
       this.pollers.add(poller);
     }
+    this.options.metrics.pollers.set(this.labels, this.pollers.size);
   }
 
   /** AWS adds pollers while messages wait and drops back when the queue runs dry or the function fails. */
@@ -159,8 +160,10 @@ export class QueueWorker<R extends SourceRecord> {
         failures = 0;
       } catch (err) {
         failures++;
-        this.problem(`${(err as Error).name}: ${(err as Error).message}`);
-        this.options.log.warn({ err, uuid: this.options.uuid }, "receiving from the event source failed");
+        // Every poller meets the same failure: log it once, when the mapping's state turns to it.
+        const reason = source.describeError(err);
+        if (this.problem(reason))
+          this.options.log.warn({ err, uuid: this.options.uuid }, "receiving from the event source failed");
         const [first, last] = RECEIVE_BACKOFF_MS;
         await sleep(Math.min(last, first * 2 ** (failures - 1)) * (0.5 + Math.random() / 2), signal);
       }
@@ -258,13 +261,15 @@ export class QueueWorker<R extends SourceRecord> {
     this.report("OK");
   }
 
-  private problem(reason: string): void {
-    this.report(`PROBLEM: ${reason}`);
+  /** True when this is news: the mapping's result was something else. */
+  private problem(reason: string): boolean {
+    return this.report(`PROBLEM: ${reason}`);
   }
 
-  private report(result: string): void {
-    if (result === this.lastResult) return;
+  private report(result: string): boolean {
+    if (result === this.lastResult) return false;
     this.lastResult = result;
     this.options.onProcessingResult(result);
+    return true;
   }
 }

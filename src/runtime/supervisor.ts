@@ -39,6 +39,8 @@ export class Supervisor {
     private readonly service: MappingService,
     private readonly startWorker: WorkerFactory,
     private readonly log: FastifyBaseLogger,
+    /** A mapping is being deleted and its worker has stopped: drop what is kept for it (its metrics). */
+    private readonly onDeleted: (mapping: EventSourceMapping) => void = () => {},
   ) {}
 
   async start(): Promise<void> {
@@ -80,22 +82,29 @@ export class Supervisor {
    * Stops a worker without waiting for it: the mapping's new state holds at once, while the worker finishes its
    * batches and lets its long polls end (handing back what they bring) in the background.
    */
-  private drain(worker: Worker): void {
+  private drain(worker: Worker, then: () => void): void {
     this.draining.add(worker);
     worker
       .stop()
       .catch((err: unknown) => this.log.error({ err }, "stopping a worker failed"))
-      .finally(() => this.draining.delete(worker));
+      .finally(() => {
+        this.draining.delete(worker);
+        then();
+      });
   }
 
   private async reconcile(uuid: string): Promise<void> {
     const mapping = await this.store.getMapping(uuid);
     const current = this.running.get(uuid);
-    const wanted = mapping?.enabled && mapping.state !== "Deleting";
+    const deleting = mapping?.state === "Deleting";
+    const wanted = mapping?.enabled && !deleting;
+    const deleted = () => {
+      if (mapping && deleting) this.onDeleted(mapping);
+    };
     if (current && (!wanted || current.settings !== settingsOf(mapping))) {
       this.running.delete(uuid);
-      this.drain(current.worker);
-    }
+      this.drain(current.worker, deleted);
+    } else deleted();
     if (mapping && wanted && !this.running.has(uuid)) {
       const worker = this.startWorker(mapping);
       if (worker) this.running.set(uuid, { worker, settings: settingsOf(mapping) });

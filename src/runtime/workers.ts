@@ -52,14 +52,7 @@ function sqsWorker(
     windowMs: (config.MaximumBatchingWindowInSeconds ?? 0) * 1000,
     filter: compileFilterCriteria("sqs", config.FilterCriteria?.Filters),
     reportBatchItemFailures: config.FunctionResponseTypes?.includes("ReportBatchItemFailures") ?? false,
-    concurrency: {
-      initial: SQS_INITIAL_CONCURRENCY,
-      max: config.ScalingConfig?.MaximumConcurrency ?? SQS_MAX_CONCURRENCY,
-      idle:
-        config.ScalingConfig?.MaximumConcurrency === undefined
-          ? SQS_IDLE_CONCURRENCY
-          : SQS_INITIAL_CONCURRENCY,
-    },
+    concurrency: sqsConcurrency(config),
     metrics,
     log,
     onProcessingResult: (result) => {

@@ -30,5 +30,7 @@ export interface QueueSource<R extends SourceRecord = SourceRecord> {
   readonly envelopeBytes: number;
   /** Hand the records back now (on shutdown), instead of after the broker's own redelivery delay. */
   release(records: readonly R[]): Promise<void>;
+  /** Why a receive failed, worded for the mapping's LastProcessingResult (after "PROBLEM: "). */
+  describeError(err: unknown): string;
   close(): Promise<void>;
 }

@@ -8,15 +8,12 @@
  * Botocore merges a `service-2.sdk-extras.json` found on AWS_DATA_PATH into its model, so the CLI gets those
  * members here exactly as the current Lambda model defines them. One test runs the CLI with its stock model.
  */
-import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { promisify } from "node:util";
 import { DeleteTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DeleteStreamCommand, KinesisClient } from "@aws-sdk/client-kinesis";
 import { DeleteQueueCommand, GetQueueUrlCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AwsCli, awsCli } from "../helpers/aws-cli.js";
 import { eventually, freePort, type SluiceProcess, startProcess, tempDir } from "../helpers/sluice.js";
 import {
   ARNS,
@@ -25,11 +22,8 @@ import {
   createQueue,
   uniqueName,
 } from "../helpers/sources.js";
-import { accountId, awsClientConfig, region, services } from "../services/endpoints.js";
+import { accountId, awsClientConfig, region } from "../services/endpoints.js";
 
-const run = promisify(execFile);
-
-const CLI_TIMEOUT_MS = 30_000;
 const SETTLE_TIMEOUT_MS = 20_000;
 const PHASE_TIMEOUT_MS = 60_000;
 
@@ -82,12 +76,6 @@ const MODEL_EXTRAS = {
 type Mapping = Record<string, unknown>;
 type Model = "current" | "stock";
 
-interface CliResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
-
 interface Kind {
   name: string;
   /** create-event-source-mapping arguments besides `--function-name orders`. */
@@ -110,7 +98,7 @@ interface Case {
 }
 
 let sluice: SluiceProcess;
-let cliHome: string;
+let aws: AwsCli;
 let startedAt: number;
 let kinds: Kind[] = [];
 /** The UUIDs of the kinds' mappings in the order ListEventSourceMappings returns them. */
@@ -146,44 +134,10 @@ async function removeSources(): Promise<void> {
   for (const client of [sqs, kinesis, dynamodb]) client.destroy();
 }
 
-function cliEnv(model: Model): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    // A HOME and config files of its own: no ~/.aws/config setting (cli_timestamp_format, ...) leaks in.
-    HOME: cliHome,
-    AWS_CONFIG_FILE: join(cliHome, "config"),
-    AWS_SHARED_CREDENTIALS_FILE: join(cliHome, "credentials"),
-    AWS_ACCESS_KEY_ID: "test",
-    AWS_SECRET_ACCESS_KEY: "test",
-    AWS_REGION: region,
-    AWS_PAGER: "",
-    AWS_EC2_METADATA_DISABLED: "true",
-    ...(model === "current" ? { AWS_DATA_PATH: join(cliHome, "models") } : {}),
-  };
-}
-
-async function cli(args: readonly string[], model: Model = "current"): Promise<CliResult> {
-  const argv = ["lambda", ...args, "--endpoint-url", sluice.endpoint, "--output", "json"];
-  try {
-    const { stdout, stderr } = await run(services.awsCli, argv, {
-      env: cliEnv(model),
-      timeout: CLI_TIMEOUT_MS,
-    });
-    return { exitCode: 0, stdout, stderr };
-  } catch (err) {
-    const failure = err as { code?: unknown; stdout?: string; stderr?: string };
-    if (typeof failure.code !== "number") throw err; // killed by the timeout, or not started at all
-    return { exitCode: failure.code, stdout: failure.stdout ?? "", stderr: failure.stderr ?? "" };
-  }
-}
-
-/** Runs a command that must succeed; its JSON output, or {} when it prints nothing. */
-async function lambda(args: readonly string[], model: Model = "current"): Promise<Mapping> {
-  const result = await cli(args, model);
-  if (result.exitCode !== 0)
-    throw new Error(`aws lambda ${args.join(" ")} exited with ${result.exitCode}:\n${result.stderr}`);
-  return result.stdout.trim() === "" ? {} : (JSON.parse(result.stdout) as Mapping);
-}
+const cli = (args: readonly string[], model: Model = "current") =>
+  aws.run(args, { stockModel: model === "stock" });
+const lambda = (args: readonly string[], model: Model = "current"): Promise<Mapping> =>
+  aws.json(args, { stockModel: model === "stock" });
 
 const mappingsOf = (list: Mapping) => list.EventSourceMappings as Mapping[];
 const uuidsOf = (mappings: Mapping[]) => mappings.map((m) => String(m.UUID));
@@ -444,11 +398,6 @@ function buildKinds(sources: {
 
 beforeAll(async () => {
   startedAt = Date.now();
-  cliHome = tempDir("sluice-cli-home-");
-  const modelDir = join(cliHome, "models", "lambda", "2015-03-31");
-  mkdirSync(modelDir, { recursive: true });
-  writeFileSync(join(modelDir, "service-2.sdk-extras.json"), JSON.stringify(MODEL_EXTRAS));
-
   const [port, queue, fifoQueue, stream, tableStream] = await Promise.all([
     freePort(),
     made(createQueue()),
@@ -458,6 +407,7 @@ beforeAll(async () => {
   ]);
   kinds = buildKinds({ queue, fifoQueue, stream, tableStream });
   sluice = await startProcess({ dataDir: tempDir(), port });
+  aws = awsCli(sluice.endpoint, MODEL_EXTRAS);
 });
 
 afterAll(async () => {

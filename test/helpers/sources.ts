@@ -4,8 +4,10 @@ import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from "@aws-sdk/client-kinesis";
 import {
   CreateQueueCommand,
+  DeleteQueueCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
+  type MessageAttributeValue,
   SendMessageBatchCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
@@ -90,10 +92,17 @@ export async function queueUrl(queueArn: string): Promise<string> {
   return (await sqs.send(new GetQueueUrlCommand({ QueueName: queueArn.split(":")[5] }))).QueueUrl as string;
 }
 
+export async function deleteQueue(queueArn: string): Promise<void> {
+  await sqs.send(new DeleteQueueCommand({ QueueUrl: await queueUrl(queueArn) }));
+}
+
 /** Sends messages ten at a time; a message with a group goes to a FIFO queue, deduplicated by its body. */
 export async function sendMessages(
   queueArn: string,
-  messages: readonly (string | { body: string; group?: string })[],
+  messages: readonly (
+    | string
+    | { body: string; group?: string; attributes?: Record<string, MessageAttributeValue> }
+  )[],
 ) {
   const QueueUrl = await queueUrl(queueArn);
   const entries = messages.map((m) => (typeof m === "string" ? { body: m } : m));
@@ -101,10 +110,11 @@ export async function sendMessages(
     await sqs.send(
       new SendMessageBatchCommand({
         QueueUrl,
-        Entries: entries.slice(i, i + 10).map(({ body, group }, j) => ({
+        Entries: entries.slice(i, i + 10).map((entry, j) => ({
           Id: String(j),
-          MessageBody: body,
-          ...(group ? { MessageGroupId: group, MessageDeduplicationId: body } : {}),
+          MessageBody: entry.body,
+          ...("group" in entry ? { MessageGroupId: entry.group, MessageDeduplicationId: entry.body } : {}),
+          ...("attributes" in entry ? { MessageAttributes: entry.attributes } : {}),
         })),
       }),
     );

@@ -1,30 +1,31 @@
 /**
  * Records flow from SQS (fauxqs) through a mapping to a handler function running in worker threads: batches in
  * Lambda's SQS event shape, deletes on success, redelivery on failure, partial batch responses, filtering,
- * disabling, LastProcessingResult and metrics.
+ * disabling, updating and deleting a running mapping, LastProcessingResult and metrics.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, ESM_PATH } from "../helpers/http.js";
 import { eventually, type InProcessSluice, startInProcess, tempDir } from "../helpers/sluice.js";
-import { createQueue, messagesLeft, SQS_RECORD_KEYS, sendMessages } from "../helpers/sources.js";
+import { createQueue, deleteQueue, messagesLeft, SQS_RECORD_KEYS, sendMessages } from "../helpers/sources.js";
 
 const recordFile = join(tempDir(), "batches.jsonl");
 let sut: InProcessSluice;
 
 beforeAll(async () => {
-  sut = await startInProcess(tempDir(), {
-    recorder: {
-      handler: `${resolve(import.meta.dirname, "handlers/recorder")}.handler`,
-      timeout: 10,
-      environment: { RECORD_FILE: recordFile },
-    },
-  });
+  const recorder = {
+    handler: `${resolve(import.meta.dirname, "handlers/recorder")}.handler`,
+    timeout: 10,
+    environment: { RECORD_FILE: recordFile },
+  };
+  // Two functions running the same code, to move a mapping from one to the other.
+  sut = await startInProcess(tempDir(), { recorder, "recorder-b": recorder });
 });
 afterAll(async () => sut.close());
 
 interface Batch {
+  functionName: string;
   requestId: string;
   event: { Records: Record<string, unknown>[] };
 }
@@ -52,6 +53,8 @@ async function map(queueArn: string, extra: Record<string, unknown> = {}): Promi
 }
 
 const get = async (uuid: string) => (await call(sut.endpoint, "GET", ESM_PATH + uuid)).body ?? {};
+const metricsText = async () => (await fetch(`${sut.endpoint}/metrics`)).text();
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("SQS to a handler function", () => {
   it("delivers every message in batches of at most BatchSize, in Lambda's SQS event shape, and deletes them", async () => {
@@ -68,7 +71,7 @@ describe("SQS to a handler function", () => {
     expect(
       await eventually(async () => ((await get(uuid)).LastProcessingResult === "OK" ? "OK" : undefined)),
     ).toBe("OK");
-    const metrics = await (await fetch(`${sut.endpoint}/metrics`)).text();
+    const metrics = await metricsText();
     expect(metrics).toContain(
       `DeletedEventCount{uuid="${uuid}",function="arn:aws:lambda:us-east-1:000000000000:function:recorder"} 25`,
     );
@@ -120,7 +123,7 @@ describe("SQS to a handler function", () => {
     await sendMessages(queue, ['{"kind":"order","n":1}', '{"kind":"refund","n":2}', "plain text"]);
     await eventually(async () => ((await messagesLeft(queue)) === 0 ? true : undefined), 20_000);
     expect(bodiesOf(queue)).toEqual(['{"kind":"order","n":1}']);
-    const metrics = await (await fetch(`${sut.endpoint}/metrics`)).text();
+    const metrics = await metricsText();
     expect(metrics).toContain(
       `FilteredOutEventCount{uuid="${uuid}",function="arn:aws:lambda:us-east-1:000000000000:function:recorder"} 2`,
     );
@@ -134,11 +137,78 @@ describe("SQS to a handler function", () => {
     await eventually(async () => ((await get(uuid)).State === "Disabled" ? true : undefined));
     await sendMessages(queue, ["while-disabled"]);
     // A long poll the stopped worker had in flight may still take the message: it hands it straight back.
-    await new Promise((r) => setTimeout(r, 1500));
+    await pause(1500);
     expect(bodiesOf(queue)).toEqual([]);
     expect(await messagesLeft(queue)).toBe(1);
     await call(sut.endpoint, "PUT", ESM_PATH + uuid, { Enabled: true });
     await eventually(async () => (bodiesOf(queue).length === 1 ? true : undefined), 20_000);
     expect(bodiesOf(queue)).toEqual(["while-disabled"]);
+  });
+
+  it("applies an update to a running mapping without a restart: batch size, window, filter and function", {
+    timeout: 60_000,
+  }, async () => {
+    const queue = await createQueue();
+    const uuid = await map(queue, { BatchSize: 10, ScalingConfig: { MaximumConcurrency: 2 } });
+    await sendMessages(queue, ["before"]);
+    await eventually(async () => (bodiesOf(queue).length === 1 ? true : undefined), 20_000);
+    const updated = await call(sut.endpoint, "PUT", ESM_PATH + uuid, {
+      FunctionName: "recorder-b",
+      BatchSize: 50,
+      MaximumBatchingWindowInSeconds: 2,
+      FilterCriteria: { Filters: [{ Pattern: '{"body":{"kind":["order"]}}' }] },
+    });
+    expect(updated.status, updated.text).toBe(202);
+    await eventually(async () => ((await get(uuid)).State === "Enabled" ? true : undefined));
+    const orders = Array.from({ length: 120 }, (_, n) => JSON.stringify({ kind: "order", n }));
+    await sendMessages(queue, [...orders, '{"kind":"refund"}']);
+    await eventually(async () => ((await messagesLeft(queue)) === 0 ? true : undefined), 30_000);
+    const after = batchesOf(queue).slice(1);
+    expect(after.every((b) => b.functionName === "recorder-b")).toBe(true);
+    expect(after.flatMap((b) => b.event.Records.map((r) => r.body)).sort()).toEqual([...orders].sort());
+    const sizes = after.map((b) => b.event.Records.length);
+    // Two pollers gathering for two seconds: batches beyond one receive's ten, never beyond the new BatchSize.
+    expect(Math.max(...sizes)).toBeGreaterThan(10);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(50);
+    expect(batchesOf(queue)[0]?.functionName).toBe("recorder");
+  });
+
+  it("stops polling once deleted, and drops the mapping's metrics", { timeout: 60_000 }, async () => {
+    const queue = await createQueue();
+    const uuid = await map(queue);
+    await sendMessages(queue, ["first"]);
+    await eventually(async () => (bodiesOf(queue).length === 1 ? true : undefined), 20_000);
+    expect(await metricsText()).toContain(`uuid="${uuid}"`);
+    await call(sut.endpoint, "DELETE", ESM_PATH + uuid);
+    await eventually(async () =>
+      (await call(sut.endpoint, "GET", ESM_PATH + uuid)).status === 404 ? true : undefined,
+    );
+    await sendMessages(queue, ["after-delete"]);
+    await pause(1500);
+    expect(bodiesOf(queue)).toEqual(["first"]);
+    expect(await messagesLeft(queue)).toBe(1);
+    await eventually(
+      async () => (!(await metricsText()).includes(`uuid="${uuid}"`) ? true : undefined),
+      25_000,
+    );
+  });
+
+  it("reports a queue deleted under a running mapping in LastProcessingResult, in Lambda's SQS wording", {
+    timeout: 60_000,
+  }, async () => {
+    const queue = await createQueue();
+    const uuid = await map(queue);
+    await eventually(async () => ((await get(uuid)).State === "Enabled" ? true : undefined));
+    await deleteQueue(queue);
+    expect(
+      await eventually(async () => {
+        const result = (await get(uuid)).LastProcessingResult;
+        return typeof result === "string" && result.startsWith("PROBLEM") ? result : undefined;
+      }, 30_000),
+    ).toBe(
+      "PROBLEM: Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. " +
+        "SQS Error Message: The specified queue does not exist.",
+    );
+    await call(sut.endpoint, "DELETE", ESM_PATH + uuid);
   });
 });

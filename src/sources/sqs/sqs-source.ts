@@ -13,6 +13,7 @@ import { regionForArn } from "../../aws/client-config.js";
 import { RECORDS_ENVELOPE_BYTES, recordBytes } from "../../pipeline/payload-size.js";
 import type { QueueSource, SourceRecord } from "../source.js";
 import { parseQueueArn, sqsClient } from "./client.js";
+import { describeSqsError } from "./errors.js";
 import { toSqsRecord } from "./event.js";
 
 /** SQS limits: 10 messages per receive and per batch call, 20 s of long polling. */
@@ -104,6 +105,10 @@ export class SqsSource implements QueueSource<SqsRecord> {
         }),
       );
     }
+  }
+
+  describeError(err: unknown): string {
+    return describeSqsError("ReceiveMessage", err);
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,8 @@
 import { appendFileSync } from "node:fs";
 
 export async function handler(event, context) {
-  appendFileSync(process.env.RECORD_FILE, `${JSON.stringify({ requestId: context.awsRequestId, event })}\n`);
+  const line = { functionName: context.functionName, requestId: context.awsRequestId, event };
+  appendFileSync(process.env.RECORD_FILE, `${JSON.stringify(line)}\n`);
   if (event.Records.some((r) => r.body === "fail")) throw new Error("the batch held a poison message");
   return {
     batchItemFailures: event.Records.filter((r) => r.body.startsWith("retry")).map((r) => ({
