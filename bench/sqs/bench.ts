@@ -43,7 +43,7 @@ export const TARGET_VS_BARE = 0.9;
 export const TARGET_VS_SQS_CONSUMER = 1.5;
 
 const DEFAULT_MESSAGES = 10_000;
-const DEFAULT_ROUNDS = 3;
+const DEFAULT_ROUNDS = 5;
 const LATENCY_MESSAGES = 200;
 const LATENCY_RATE = 20;
 const METRICS_POLL_MS = 20;

@@ -55,7 +55,14 @@ export class HttpInvoker implements Invoker {
         const error = timedOut(context.awsRequestId, this.target.timeoutSeconds);
         return { ok: false, kind: "function", functionError: "Unhandled", error, durationMs };
       }
-      return { ok: false, kind: "invoke", error: this.unreachable(thrown), durationMs };
+      // SPEC: an endpoint that cannot be reached is the function failing, as a timeout is.
+      return {
+        ok: false,
+        kind: "function",
+        functionError: "Unhandled",
+        error: this.unreachable(thrown),
+        durationMs,
+      };
     }
   }
 

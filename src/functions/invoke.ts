@@ -27,7 +27,10 @@ export type FunctionErrorKind = "Unhandled" | "Handled";
 export type InvokeResult =
   /** The function returned; `payload` is its JSON result, undefined when it returned nothing. */
   | { ok: true; payload: unknown; durationMs: number }
-  /** The function failed: it threw or rejected, timed out, crashed, or its endpoint answered with an error. */
+  /**
+   * The function failed: it threw or rejected, timed out, crashed, or its url endpoint answered with an error or
+   * could not be reached (SPEC).
+   */
   | {
       ok: false;
       kind: "function";
@@ -35,7 +38,7 @@ export type InvokeResult =
       functionError: FunctionErrorKind;
       durationMs: number;
     }
-  /** The function could not be invoked: its endpoint is unreachable, or AWS Lambda refused (throttled, not found). */
+  /** AWS Lambda did not run the function: it refused (throttled, not found) or could not be reached. */
   | { ok: false; kind: "invoke"; error: FunctionError; durationMs: number };
 
 export interface Invoker {

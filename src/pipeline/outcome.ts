@@ -21,7 +21,7 @@ export type { FunctionError } from "../functions/invoke.js";
  *   that is not JSON stays a string).
  * - `kind: "function"`: the function ran and failed (threw, timed out, crashed); `functionError` is Lambda's
  *   `X-Amz-Function-Error` (`Unhandled`, `Handled`).
- * - `kind: "invoke"`: the batch never reached the function (throttled, function missing, transport error).
+ * - `kind: "invoke"`: AWS Lambda never ran the function (throttled, function missing, unreachable).
  */
 export type InvocationResult =
   | { ok: true; payload?: unknown }

@@ -2,7 +2,8 @@
  * The queue machinery, written once against QueueSource (SQS, RabbitMQ, ActiveMQ). A set of pollers, each
  * gathering one batch at a time: receive, filter (filtered-out records are deleted at once), invoke, then settle
  * every record by the outcome (delete on success, delete all but the reported failures on a partial response,
- * delete nothing on failure: the broker redelivers). One slow batch holds one poller, never the others.
+ * delete nothing on failure: the broker redelivers). A batch's deletes run while its poller receives the next
+ * one, so they cost no time on the poller's path. One slow batch holds one poller, never the others.
  * Concurrency follows AWS's SQS scaling: start with a few pollers, add more while messages keep waiting, never
  * above the mapping's maximum, and back off when the function fails.
  */
@@ -130,6 +131,8 @@ export class QueueWorker<R extends SourceRecord> {
     const ready: R[][] = [];
     let failures = 0;
     let retiring = false;
+    // The last batch's deletes, left to finish while the poller receives again: one at a time per poller.
+    let settling: Promise<void> = Promise.resolve();
     while (!signal.aborted) {
       // Scaling down: as many pollers as are over the target retire, each once it has invoked what it holds.
       if (!retiring && this.pollers.size - this.retiring > this.target) {
@@ -142,8 +145,12 @@ export class QueueWorker<R extends SourceRecord> {
         ready.push((batcher.flush(now) as Batch<R>).records);
       const next = ready.shift();
       if (next) {
-        await this.process(next);
+        const outcome = await this.invoke(next);
         batcher.restartWindow(Date.now());
+        await settling;
+        settling = this.settle(next, outcome).catch((err: unknown) =>
+          this.options.log.error({ err, uuid: this.options.uuid }, "settling a batch failed"),
+        );
         continue;
       }
       const deadline = batcher.nextDeadline();
@@ -168,6 +175,7 @@ export class QueueWorker<R extends SourceRecord> {
         await sleep(Math.min(last, first * 2 ** (failures - 1)) * (0.5 + Math.random() / 2), signal);
       }
     }
+    await settling;
     if (retiring) this.retiring--;
     // Stopping: received but never invoked, so hand them back rather than have them wait out the visibility timeout.
     const left = [...ready.flat(), ...(batcher.flush(Date.now())?.records ?? [])];
@@ -210,7 +218,7 @@ export class QueueWorker<R extends SourceRecord> {
     return cuts;
   }
 
-  private async process(batch: R[]): Promise<void> {
+  private async invoke(batch: R[]): Promise<Outcome> {
     const { source, invoker, functionArn, metrics, reportBatchItemFailures } = this.options;
     const { name, qualifier } = parseFunctionName(functionArn) as FunctionRef;
     const context: InvocationContext = {
@@ -222,11 +230,7 @@ export class QueueWorker<R extends SourceRecord> {
     metrics.invoked.inc(this.labels, batch.length);
     const result = await invoker.invoke(source.batchEvent(batch), context);
     metrics.invocationDuration.observe(this.labels, result.durationMs / 1000);
-    const outcome = decideOutcome(result, {
-      reportBatchItemFailures,
-      batchIds: new Set(batch.map((r) => r.id)),
-    });
-    await this.settle(batch, outcome);
+    return decideOutcome(result, { reportBatchItemFailures, batchIds: new Set(batch.map((r) => r.id)) });
   }
 
   private async settle(batch: R[], outcome: Outcome): Promise<void> {

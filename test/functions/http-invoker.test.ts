@@ -130,7 +130,7 @@ describe("url functions", () => {
     });
   });
 
-  it("reports an endpoint that refuses connections as a failure to invoke", async () => {
+  it("reports an endpoint that refuses connections as a function error (SPEC)", async () => {
     const closed = createServer();
     closed.listen(0, "127.0.0.1");
     await once(closed, "listening");
@@ -138,7 +138,12 @@ describe("url functions", () => {
     closed.close();
     await once(closed, "close");
     const result = await httpInvoker(`http://127.0.0.1:${port}/invoke`).invoke({}, invocation());
-    expect(result).toMatchObject({ ok: false, kind: "invoke", error: { errorType: "ECONNREFUSED" } });
+    expect(result).toMatchObject({
+      ok: false,
+      kind: "function",
+      functionError: "Unhandled",
+      error: { errorType: "ECONNREFUSED" },
+    });
   });
 
   it("times out an endpoint that does not answer as Sandbox.Timedout", async () => {
