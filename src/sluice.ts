@@ -49,7 +49,15 @@ export function createSluice(options: SluiceOptions): Sluice {
   const supervisor = new Supervisor(
     store,
     service,
-    workerFactory({ invokers, service, metrics, region: config.region, log: logger }),
+    workerFactory({
+      invokers,
+      service,
+      store,
+      metrics,
+      region: config.region,
+      roleArnOf: (name) => config.functions[name]?.role ?? `arn:aws:iam::${config.accountId}:role/${name}`,
+      log: logger,
+    }),
     logger,
     (mapping) => metrics.forget(Metrics.labels(mapping.uuid, mapping.functionArn)),
   );

@@ -32,6 +32,11 @@ const functionSchema = z
     memorySize: z.number().int().min(128).max(10240).default(128),
     reservedConcurrency: z.number().int().min(1).optional(),
     environment: z.record(z.string(), z.string()).default({}),
+    /** The execution role stream events name as `invokeIdentityArn`; default `arn:aws:iam::<account>:role/<name>`. */
+    role: z
+      .string()
+      .regex(/^arn:aws[a-zA-Z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, "must be an IAM role ARN")
+      .optional(),
   })
   .refine((f) => [f.handler, f.url, f.arn].filter((t) => t !== undefined).length === 1, {
     message: "set exactly one of handler, url or arn",

@@ -22,6 +22,25 @@ export class Metrics {
     "Events whose invocation failed, or that a partial batch response named.",
   );
   readonly deleted = this.counter("DeletedEventCount", "Events deleted from the queue after processing.");
+  readonly dropped = this.counter(
+    "DroppedEventCount",
+    "Stream events given up (retries or record age exhausted) and not sent to an on-failure destination.",
+  );
+  readonly destinationDelivered = this.counter(
+    "OnFailureDestinationDeliveredEventCount",
+    "Stream events given up and sent to the on-failure destination.",
+  );
+  readonly destinationFailures = this.counter(
+    "DestinationDeliveryFailures",
+    "On-failure records that could not be delivered to the destination.",
+  );
+  /** AWS's IteratorAge: how old the last record of a stream batch was when the batch finished. */
+  readonly iteratorAge = new Gauge({
+    name: "IteratorAge",
+    help: "Milliseconds between a stream receiving the last record of a batch and the batch finishing.",
+    labelNames: LABELS,
+    registers: [this.registry],
+  });
   /** Not an AWS metric: how far the automatic scaling has got, next to the MaximumConcurrency it stops at. */
   readonly pollers = new Gauge({
     name: "ConcurrentPollers",
@@ -44,10 +63,20 @@ export class Metrics {
 
   /** Drops a deleted mapping's series. */
   forget(labels: Labels): void {
-    for (const metric of [this.polled, this.filteredOut, this.invoked, this.failedInvoke, this.deleted]) {
+    for (const metric of [
+      this.polled,
+      this.filteredOut,
+      this.invoked,
+      this.failedInvoke,
+      this.deleted,
+      this.dropped,
+      this.destinationDelivered,
+      this.destinationFailures,
+    ]) {
       metric.remove(labels);
     }
     this.pollers.remove(labels);
+    this.iteratorAge.remove(labels);
     this.invocationDuration.remove(labels);
   }
 

@@ -16,6 +16,7 @@ import { type Batch, Batcher } from "../pipeline/batcher.js";
 import { decideOutcome, type Outcome } from "../pipeline/outcome.js";
 import type { QueueSource, SourceRecord } from "../sources/source.js";
 import { Metrics } from "./metrics.js";
+import { ProcessingResult } from "./processing-result.js";
 import { sleep } from "./sleep.js";
 
 /** Longest a receive waits for the first message: SQS's long-poll limit. */
@@ -58,12 +59,13 @@ export class QueueWorker<R extends SourceRecord> {
   private signals = { full: 0, empty: 0, failed: 0 };
   private scaler: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
-  private lastResult: string | undefined;
+  private readonly result: ProcessingResult;
 
   constructor(private readonly options: QueueWorkerOptions<R>) {
     // Every poller's receive listens on these signals: one listener each, up to the 1,250 pollers AWS allows.
     setMaxListeners(0, this.controller.signal, this.longPolls.signal);
     this.labels = Metrics.labels(options.uuid, options.functionArn);
+    this.result = new ProcessingResult(options.onProcessingResult);
     this.target = Math.min(options.concurrency.initial, options.concurrency.max);
   }
 
@@ -169,7 +171,7 @@ export class QueueWorker<R extends SourceRecord> {
         failures++;
         // Every poller meets the same failure: log it once, when the mapping's state turns to it.
         const reason = source.describeError(err);
-        if (this.problem(reason))
+        if (this.result.problem(reason))
           this.options.log.warn({ err, uuid: this.options.uuid }, "receiving from the event source failed");
         const [first, last] = RECEIVE_BACKOFF_MS;
         await sleep(Math.min(last, first * 2 ** (failures - 1)) * (0.5 + Math.random() / 2), signal);
@@ -238,42 +240,22 @@ export class QueueWorker<R extends SourceRecord> {
     switch (outcome.kind) {
       case "success": {
         metrics.deleted.inc(this.labels, (await source.ack(batch)).length);
-        this.ok();
+        this.result.ok();
         return;
       }
       case "partial": {
         const failed = new Set(outcome.failedIds);
         metrics.failedInvoke.inc(this.labels, failed.size);
         metrics.deleted.inc(this.labels, (await source.ack(batch.filter((r) => !failed.has(r.id)))).length);
-        this.ok();
+        this.result.ok();
         return;
       }
       default: {
         // Nothing is deleted: every message comes back after the queue's visibility timeout.
         metrics.failedInvoke.inc(this.labels, batch.length);
         this.signals.failed++;
-        this.problem(
-          outcome.kind === "failed"
-            ? "Function call failed"
-            : `Function could not be invoked: ${outcome.error.errorMessage}`,
-        );
+        this.result.failed(outcome);
       }
     }
-  }
-
-  private ok(): void {
-    this.report("OK");
-  }
-
-  /** True when this is news: the mapping's result was something else. */
-  private problem(reason: string): boolean {
-    return this.report(`PROBLEM: ${reason}`);
-  }
-
-  private report(result: string): boolean {
-    if (result === this.lastResult) return false;
-    this.lastResult = result;
-    this.options.onProcessingResult(result);
-    return true;
   }
 }

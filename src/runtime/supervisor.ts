@@ -15,8 +15,15 @@ export interface Worker {
   stop(options?: { cutLongPolls?: boolean }): Promise<void>;
 }
 
-/** Starts a mapping's worker; undefined for kinds whose records do not flow yet. */
-export type WorkerFactory = (mapping: EventSourceMapping) => Worker | undefined;
+/**
+ * Starts a mapping's worker; undefined for kinds whose records do not flow yet. `previousStopped` resolves once
+ * the mapping's previous worker (if any) has stopped: a stream worker waits for it, since two readers of one
+ * shard would reorder records; a queue worker need not, as SQS serves competing consumers.
+ */
+export type WorkerFactory = (
+  mapping: EventSourceMapping,
+  previousStopped: Promise<void>,
+) => Worker | undefined;
 
 interface Running {
   worker: Worker;
@@ -30,9 +37,11 @@ export class Supervisor {
   private readonly running = new Map<string, Running>();
   /** Workers told to stop, still finishing their batches and long polls. */
   private readonly draining = new Set<Worker>();
+  /** Per mapping, resolves once its stopped workers have all finished. */
+  private readonly stopped = new Map<string, Promise<void>>();
   /** Reconciliations per mapping, one at a time each. */
   private readonly chains = new Map<string, Promise<void>>();
-  private stopped = false;
+  private closed = false;
 
   constructor(
     private readonly store: Store,
@@ -44,14 +53,14 @@ export class Supervisor {
   ) {}
 
   async start(): Promise<void> {
-    this.stopped = false;
+    this.closed = false;
     for (const mapping of await this.store.listMappings()) this.notify(mapping.uuid);
     await this.idle();
   }
 
   /** A mapping changed: bring its worker and state to what its configuration asks for. */
   notify(uuid: string): void {
-    if (this.stopped) return;
+    if (this.closed) return;
     const previous = this.chains.get(uuid) ?? Promise.resolve();
     const next = previous
       .then(() => this.reconcile(uuid))
@@ -71,7 +80,7 @@ export class Supervisor {
 
   /** Stops settling and every worker, draining ones included; workers finish or hand back their batches. */
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.closed = true;
     await this.idle();
     const workers = [...[...this.running.values()].map((r) => r.worker), ...this.draining];
     this.running.clear();
@@ -82,15 +91,19 @@ export class Supervisor {
    * Stops a worker without waiting for it: the mapping's new state holds at once, while the worker finishes its
    * batches and lets its long polls end (handing back what they bring) in the background.
    */
-  private drain(worker: Worker, then: () => void): void {
+  private drain(uuid: string, worker: Worker, then: () => void): void {
     this.draining.add(worker);
-    worker
+    const done = worker
       .stop()
       .catch((err: unknown) => this.log.error({ err }, "stopping a worker failed"))
       .finally(() => {
         this.draining.delete(worker);
         then();
       });
+    const all = Promise.all([this.stopped.get(uuid), done]).then(() => {
+      if (this.stopped.get(uuid) === all) this.stopped.delete(uuid);
+    });
+    this.stopped.set(uuid, all);
   }
 
   private async reconcile(uuid: string): Promise<void> {
@@ -103,10 +116,10 @@ export class Supervisor {
     };
     if (current && (!wanted || current.settings !== settingsOf(mapping))) {
       this.running.delete(uuid);
-      this.drain(current.worker, deleted);
+      this.drain(uuid, current.worker, deleted);
     } else deleted();
     if (mapping && wanted && !this.running.has(uuid)) {
-      const worker = this.startWorker(mapping);
+      const worker = this.startWorker(mapping, this.stopped.get(uuid) ?? Promise.resolve());
       if (worker) this.running.set(uuid, { worker, settings: settingsOf(mapping) });
     }
     if (mapping && isTransitional(mapping.state)) await this.service.settle(uuid, mapping.lastModified);

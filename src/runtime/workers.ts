@@ -1,16 +1,24 @@
 /**
- * Which worker runs a mapping. Queue sources run on the queue machinery; a kind whose records do not flow yet
- * has no worker (its mapping still reaches Enabled, as the README's support table says).
+ * Which worker runs a mapping. Queue sources run on the queue machinery, Kinesis and DynamoDB Streams on the
+ * stream machinery; a kind whose records do not flow yet has no worker (its mapping still reaches Enabled, as
+ * the README's support table says).
  */
 import type { FastifyBaseLogger } from "fastify";
+import { onFailureDestination } from "../destinations/destination.js";
 import { nameOfFunctionArn } from "../functions/function-name.js";
 import type { Invokers } from "../functions/invokers.js";
 import type { MappingService } from "../mappings/service.js";
 import type { EventSourceMapping } from "../mappings/types.js";
 import { compileFilterCriteria } from "../pipeline/filter/index.js";
+import { DynamodbStreamSource } from "../sources/dynamodb/dynamodb-source.js";
+import { parseStreamArn } from "../sources/kinesis/client.js";
+import { KinesisSource } from "../sources/kinesis/kinesis-source.js";
+import type { ShardPosition, StreamRecord } from "../sources/source.js";
 import { SqsSource } from "../sources/sqs/sqs-source.js";
+import type { Store } from "../store/store.js";
 import type { Metrics } from "./metrics.js";
 import { QueueWorker } from "./queue-worker.js";
+import { StreamWorker } from "./stream-worker.js";
 import type { WorkerFactory } from "./supervisor.js";
 
 /**
@@ -24,24 +32,40 @@ export const SQS_IDLE_CONCURRENCY = 2;
 export interface WorkerDependencies {
   invokers: Invokers;
   service: MappingService;
+  store: Pick<Store, "getCheckpoints" | "putCheckpoint">;
   metrics: Metrics;
   region: string;
+  /** The execution role a function's stream events name (`invokeIdentityArn`). */
+  roleArnOf(functionName: string): string;
   log: FastifyBaseLogger;
 }
 
 export function workerFactory(deps: WorkerDependencies): WorkerFactory {
-  return (mapping) => {
-    if (mapping.kind !== "sqs") return undefined;
-    const worker = sqsWorker(mapping, deps);
-    worker.start();
-    return worker;
+  return (mapping, previousStopped) => {
+    if (mapping.kind === "sqs") {
+      const worker = sqsWorker(mapping, deps);
+      worker.start();
+      return worker;
+    }
+    if (mapping.kind === "kinesis" || mapping.kind === "dynamodb") {
+      const worker = streamWorker(mapping, mapping.kind, deps);
+      worker.start(previousStopped);
+      return worker;
+    }
+    return undefined;
   };
 }
 
-function sqsWorker(
-  mapping: EventSourceMapping,
-  { invokers, service, metrics, region, log }: WorkerDependencies,
-) {
+const recordResult =
+  ({ service, log }: WorkerDependencies, uuid: string) =>
+  (result: string) => {
+    service
+      .recordProcessingResult(uuid, result)
+      .catch((err: unknown) => log.error({ err, uuid }, "recording the processing result failed"));
+  };
+
+function sqsWorker(mapping: EventSourceMapping, deps: WorkerDependencies) {
+  const { invokers, metrics, region, log } = deps;
   const { config, uuid, functionArn } = mapping;
   return new QueueWorker({
     uuid,
@@ -55,12 +79,60 @@ function sqsWorker(
     concurrency: sqsConcurrency(config),
     metrics,
     log,
-    onProcessingResult: (result) => {
-      service
-        .recordProcessingResult(uuid, result)
-        .catch((err: unknown) => log.error({ err, uuid }, "recording the processing result failed"));
-    },
+    onProcessingResult: recordResult(deps, uuid),
   });
+}
+
+function streamWorker(mapping: EventSourceMapping, kind: "kinesis" | "dynamodb", deps: WorkerDependencies) {
+  const { config, uuid, functionArn } = mapping;
+  const { invokers, store, metrics, region, log } = deps;
+  const arn = config.EventSourceArn as string;
+  const functionName = nameOfFunctionArn(functionArn);
+  const source =
+    kind === "kinesis"
+      ? new KinesisSource({ arn, region, roleArn: deps.roleArnOf(functionName) })
+      : new DynamodbStreamSource({ arn, region });
+  const destinationArn = config.DestinationConfig?.OnFailure?.Destination;
+  return new StreamWorker<StreamRecord>({
+    uuid,
+    functionArn,
+    kind,
+    streamArn: kind === "kinesis" ? parseStreamArn(arn).streamArn : arn,
+    source,
+    invoker: invokers.get(functionName),
+    startingPosition: startingPosition(config),
+    batchSize: config.BatchSize,
+    windowMs: (config.MaximumBatchingWindowInSeconds ?? 0) * 1000,
+    parallelization: config.ParallelizationFactor ?? 1,
+    filter: compileFilterCriteria(kind, config.FilterCriteria?.Filters),
+    retry: {
+      maximumRetryAttempts: config.MaximumRetryAttempts ?? -1,
+      maximumRecordAgeMs:
+        (config.MaximumRecordAgeInSeconds ?? -1) === -1
+          ? undefined
+          : (config.MaximumRecordAgeInSeconds as number) * 1000,
+      bisectOnError: config.BisectBatchOnFunctionError ?? false,
+      reportBatchItemFailures: config.FunctionResponseTypes?.includes("ReportBatchItemFailures") ?? false,
+    },
+    destination: destinationArn
+      ? { arn: destinationArn, sender: onFailureDestination(destinationArn, region) }
+      : undefined,
+    store,
+    metrics,
+    log,
+    onProcessingResult: recordResult(deps, uuid),
+  });
+}
+
+function startingPosition(config: EventSourceMapping["config"]): ShardPosition {
+  switch (config.StartingPosition) {
+    case "LATEST":
+      return { type: "LATEST" };
+    case "AT_TIMESTAMP":
+      return { type: "AT_TIMESTAMP", timestampMs: (config.StartingPositionTimestamp ?? 0) * 1000 };
+    default:
+      return { type: "TRIM_HORIZON" };
+  }
 }
 
 /** Pollers for an SQS mapping: provisioned mode's own bounds, or AWS's automatic scaling within MaximumConcurrency. */

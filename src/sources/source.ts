@@ -16,6 +16,11 @@ export interface SourceRecord {
   orderKey?: string;
 }
 
+/** The event most sources give a function: `{"Records": [...]}`, each record as AWS shapes it. */
+export function recordsEvent(records: readonly SourceRecord[]): { Records: Record<string, unknown>[] } {
+  return { Records: records.map((r) => r.event) };
+}
+
 /** SQS, RabbitMQ, ActiveMQ: many consumers, a settle decision per message. */
 export interface QueueSource<R extends SourceRecord = SourceRecord> {
   /** The most records one receive returns (SQS: 10); a receive that returns this many means more are waiting. */
@@ -31,6 +36,56 @@ export interface QueueSource<R extends SourceRecord = SourceRecord> {
   /** Hand the records back now (on shutdown), instead of after the broker's own redelivery delay. */
   release(records: readonly R[]): Promise<void>;
   /** Why a receive failed, worded for the mapping's LastProcessingResult (after "PROBLEM: "). */
+  describeError(err: unknown): string;
+  close(): Promise<void>;
+}
+
+/** Kinesis, DynamoDB Streams (and later Kafka, DocumentDB): ordered shards read from a position, checkpointed. */
+export interface StreamRecord extends SourceRecord {
+  /** The shard's sequence number: `id` too, as partial batch responses name records by it. */
+  id: string;
+  /** What must stay in order under ParallelizationFactor: the partition key, or the item's key. */
+  orderKey: string;
+}
+
+/** Where reading a shard starts: a mapping's StartingPosition, or just after its checkpoint. */
+export type ShardPosition =
+  | { type: "TRIM_HORIZON" }
+  | { type: "LATEST" }
+  | { type: "AT_TIMESTAMP"; timestampMs: number }
+  | { type: "AFTER_SEQUENCE_NUMBER"; sequenceNumber: string };
+
+export interface Shard {
+  id: string;
+  /** Shards to read to their end before this one starts: a split's parent, or a merge's two parents. */
+  parentIds: string[];
+}
+
+export interface ShardRead<R extends StreamRecord> {
+  /** In shard order; empty when nothing new is there yet. */
+  records: R[];
+  /** The shard is closed and every record of it has been returned: nothing more will come. */
+  ended: boolean;
+  /** How far the read is behind the shard's newest record, when the service says (Kinesis MillisBehindLatest). */
+  behindMs?: number;
+}
+
+/** One shard, read forward. It renews expired iterators itself, resuming after the last record it returned. */
+export interface ShardReader<R extends StreamRecord> {
+  read(max: number, signal: AbortSignal): Promise<ShardRead<R>>;
+}
+
+export interface StreamSource<R extends StreamRecord = StreamRecord> {
+  /** Every shard the stream still holds, open or closed, with its parents. */
+  shards(): Promise<Shard[]>;
+  openShard(shardId: string, from: ShardPosition): ShardReader<R>;
+  /** The function's event for a batch of one shard (`{"Records": [...]}`). */
+  batchEvent(records: readonly R[]): Record<string, unknown>;
+  /** The bytes of that event besides the records' own: what the 6 MB payload cap counts on top. */
+  readonly envelopeBytes: number;
+  /** How long to wait before reading a shard again after a read that returned nothing. */
+  readonly idlePollMs: number;
+  /** Why a read failed, worded for the mapping's LastProcessingResult (after "PROBLEM: "). */
   describeError(err: unknown): string;
   close(): Promise<void>;
 }

@@ -6,7 +6,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import type { EventSourceMapping } from "../mappings/types.js";
-import type { Store, Tags } from "./store.js";
+import type { ShardCheckpoint, Store, Tags } from "./store.js";
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE mappings (
@@ -20,6 +20,13 @@ const MIGRATIONS: readonly string[] = [
      key TEXT NOT NULL,
      value TEXT NOT NULL,
      PRIMARY KEY (uuid, key)
+   );`,
+  `CREATE TABLE checkpoints (
+     uuid TEXT NOT NULL,
+     shard_id TEXT NOT NULL,
+     sequence_number TEXT,
+     ended INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (uuid, shard_id)
    );`,
 ];
 
@@ -49,6 +56,15 @@ export class SqliteStore implements Store {
         "INSERT INTO tags (uuid, key, value) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value",
       ),
       untag: db.prepare("DELETE FROM tags WHERE uuid = ? AND key = ?"),
+      getCheckpoints: db.prepare<
+        [string],
+        { shard_id: string; sequence_number: string | null; ended: number }
+      >("SELECT shard_id, sequence_number, ended FROM checkpoints WHERE uuid = ? ORDER BY shard_id"),
+      putCheckpoint: db.prepare(
+        `INSERT INTO checkpoints (uuid, shard_id, sequence_number, ended) VALUES (?, ?, ?, ?)
+         ON CONFLICT DO UPDATE SET sequence_number = excluded.sequence_number, ended = excluded.ended`,
+      ),
+      deleteCheckpoints: db.prepare("DELETE FROM checkpoints WHERE uuid = ?"),
     };
   }
 
@@ -86,7 +102,20 @@ export class SqliteStore implements Store {
     this.db.transaction(() => {
       this.statements.delete.run(uuid);
       this.statements.deleteTags.run(uuid);
+      this.statements.deleteCheckpoints.run(uuid);
     })();
+  }
+
+  async getCheckpoints(uuid: string): Promise<ShardCheckpoint[]> {
+    return this.statements.getCheckpoints.all(uuid).map((row) => ({
+      shardId: row.shard_id,
+      sequenceNumber: row.sequence_number ?? undefined,
+      ended: row.ended === 1,
+    }));
+  }
+
+  async putCheckpoint(uuid: string, { shardId, sequenceNumber, ended }: ShardCheckpoint): Promise<void> {
+    this.statements.putCheckpoint.run(uuid, shardId, sequenceNumber ?? null, ended ? 1 : 0);
   }
 
   async getTags(uuid: string): Promise<Tags> {

@@ -6,6 +6,15 @@ import type { EventSourceMapping } from "../mappings/types.js";
 
 export type Tags = Record<string, string>;
 
+/** How far a stream mapping has got in one shard. */
+export interface ShardCheckpoint {
+  shardId: string;
+  /** The last record whose outcome is final; reading resumes after it. Undefined: none yet. */
+  sequenceNumber: string | undefined;
+  /** The shard is closed and read to its end: its children may start. */
+  ended: boolean;
+}
+
 export interface Store {
   /** Stores a new mapping and its tags in one transaction. */
   insertMapping(mapping: EventSourceMapping, tags: Tags): Promise<void>;
@@ -13,8 +22,12 @@ export interface Store {
   /** Every mapping, oldest first (creation time, then UUID). */
   listMappings(): Promise<EventSourceMapping[]>;
   putMapping(mapping: EventSourceMapping): Promise<void>;
-  /** Removes a mapping and its tags. */
+  /** Removes a mapping, its tags and its checkpoints. */
   deleteMapping(uuid: string): Promise<void>;
+
+  getCheckpoints(uuid: string): Promise<ShardCheckpoint[]>;
+  /** Durable once it resolves: a restart, even after kill -9, resumes from it. */
+  putCheckpoint(uuid: string, checkpoint: ShardCheckpoint): Promise<void>;
 
   getTags(uuid: string): Promise<Tags>;
   /** Adds or overwrites tags. */

@@ -41,9 +41,9 @@ export async function createQueue(
   return Attributes?.QueueArn as string;
 }
 
-export async function createKinesisStream(): Promise<string> {
+export async function createKinesisStream(shards = 1): Promise<string> {
   const name = uniqueName("s");
-  await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: 1 }));
+  await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
   for (;;) {
     const { StreamDescriptionSummary } = await kinesis.send(
       new DescribeStreamSummaryCommand({ StreamName: name }),

@@ -8,9 +8,13 @@ export const kinesisClient = perRegion(
     new KinesisClient({ ...awsClientOptions("KINESIS", region), requestHandler: new NodeHttpHandler() }),
 );
 
-/** `arn:aws:kinesis:<region>:<account>:stream/<name>[/consumer/<consumer>:<epoch>]` */
-export function parseStreamArn(arn: string): { streamName: string; consumerArn?: string } {
+/**
+ * `arn:aws:kinesis:<region>:<account>:stream/<name>[/consumer/<consumer>:<epoch>]`: the stream's name and ARN,
+ * and the consumer's ARN when the ARN names an enhanced fan-out consumer.
+ */
+export function parseStreamArn(arn: string): { streamName: string; streamArn: string; consumerArn?: string } {
   const resource = arn.split(":").slice(5).join(":");
   const [, streamName = "", consumerMarker] = resource.split("/");
-  return consumerMarker === "consumer" ? { streamName, consumerArn: arn } : { streamName };
+  if (consumerMarker !== "consumer") return { streamName, streamArn: arn };
+  return { streamName, streamArn: arn.slice(0, arn.indexOf("/consumer/")), consumerArn: arn };
 }

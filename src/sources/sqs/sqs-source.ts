@@ -11,7 +11,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { regionForArn } from "../../aws/client-config.js";
 import { RECORDS_ENVELOPE_BYTES, recordBytes } from "../../pipeline/payload-size.js";
-import type { QueueSource, SourceRecord } from "../source.js";
+import { type QueueSource, recordsEvent, type SourceRecord } from "../source.js";
 import { parseQueueArn, sqsClient } from "./client.js";
 import { describeSqsError } from "./errors.js";
 import { toSqsRecord } from "./event.js";
@@ -72,9 +72,7 @@ export class SqsSource implements QueueSource<SqsRecord> {
     }
   }
 
-  batchEvent(records: readonly SqsRecord[]): { Records: Record<string, unknown>[] } {
-    return { Records: records.map((r) => r.event) };
-  }
+  readonly batchEvent = recordsEvent;
 
   async ack(records: readonly SqsRecord[]): Promise<string[]> {
     const QueueUrl = await this.url();

@@ -1,0 +1,49 @@
+/**
+ * A shard's checkpoint under concurrency: records are entered in shard order as they are read, and finish in
+ * any order (ParallelizationFactor runs several batches of a shard at once, filtered-out records finish at
+ * once). The checkpoint may only pass a record once it and every record before it are final, so it is the last
+ * record of the finished prefix.
+ */
+export class CheckpointLedger {
+  /** Ids in read order, from the oldest not yet passed by the checkpoint. */
+  private readonly order: string[] = [];
+  private head = 0;
+  private readonly finished = new Set<string>();
+  private checkpoint: string | undefined;
+
+  constructor(from?: string) {
+    this.checkpoint = from;
+  }
+
+  /** Records read, in shard order. */
+  enter(ids: readonly string[]): void {
+    for (const id of ids) this.order.push(id);
+  }
+
+  /** Records whose outcome is final; returns the new checkpoint when it moved. */
+  finish(ids: readonly string[]): string | undefined {
+    for (const id of ids) this.finished.add(id);
+    const before = this.checkpoint;
+    while (this.head < this.order.length && this.finished.has(this.order[this.head] as string)) {
+      const id = this.order[this.head++] as string;
+      this.finished.delete(id);
+      this.checkpoint = id;
+    }
+    // Drop the passed prefix now and then, so the array does not grow with the shard.
+    if (this.head > 1024 && this.head * 2 > this.order.length) {
+      this.order.splice(0, this.head);
+      this.head = 0;
+    }
+    return this.checkpoint === before ? undefined : this.checkpoint;
+  }
+
+  /** Records entered and not yet passed by the checkpoint. */
+  get pending(): number {
+    return this.order.length - this.head;
+  }
+
+  /** The last record of the finished prefix: where reading resumes after a restart. */
+  get position(): string | undefined {
+    return this.checkpoint;
+  }
+}

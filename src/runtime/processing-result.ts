@@ -1,0 +1,36 @@
+/**
+ * A mapping's LastProcessingResult as its worker sees it: `OK` or `PROBLEM: <reason>`, passed on only when it
+ * changes, since every poller or shard meets the same success or failure many times over.
+ */
+import type { Outcome } from "../pipeline/outcome.js";
+
+export class ProcessingResult {
+  private last: string | undefined;
+
+  constructor(private readonly onChange: (result: string) => void) {}
+
+  ok(): void {
+    this.set("OK");
+  }
+
+  /** True when this is news: the result was something else before. */
+  problem(reason: string): boolean {
+    return this.set(`PROBLEM: ${reason}`);
+  }
+
+  /** A batch that failed: AWS says "Function call failed" when the function was reached. */
+  failed(outcome: Extract<Outcome, { kind: "failed" | "invokeError" }>): void {
+    this.problem(
+      outcome.kind === "failed"
+        ? "Function call failed"
+        : `Function could not be invoked: ${outcome.error.errorMessage}`,
+    );
+  }
+
+  private set(result: string): boolean {
+    if (result === this.last) return false;
+    this.last = result;
+    this.onChange(result);
+    return true;
+  }
+}

@@ -1,0 +1,282 @@
+/**
+ * The stream machinery, written once against StreamSource (Kinesis, DynamoDB Streams; later Kafka, DocumentDB).
+ * It keeps one ShardRunner per readable shard: a shard starts once its parents are read to their end (or have
+ * left the stream), so after a split or a merge a partition key's records still arrive in order; new shards are
+ * found by listing the stream now and then, and at once when a shard ends. Each batch goes through AWS's retry
+ * rules (pipeline/stream-retry.ts); what they give up is sent to the on-failure destination.
+ *
+ * Where a shard starts: after its checkpoint; at the mapping's StartingPosition for the shards the mapping found
+ * when it first listed the stream (those get an empty checkpoint row at once, so a restart keeps to it); at
+ * TRIM_HORIZON for any shard found later, a child of resharding, so none of its records is missed.
+ */
+import { randomUUID } from "node:crypto";
+import type { FastifyBaseLogger } from "fastify";
+import type { Destination } from "../destinations/destination.js";
+import { failureRecord, streamBatchInfo } from "../destinations/failure-record.js";
+import { type FunctionRef, parseFunctionName } from "../functions/function-name.js";
+import type { InvocationContext, Invoker } from "../functions/invoke.js";
+import type { Outcome } from "../pipeline/outcome.js";
+import {
+  type Attempt,
+  type Discard,
+  runStreamBatch,
+  type StreamRetryPolicy,
+} from "../pipeline/stream-retry.js";
+import type { Shard, ShardPosition, StreamRecord, StreamSource } from "../sources/source.js";
+import type { ShardCheckpoint, Store } from "../store/store.js";
+import { Metrics } from "./metrics.js";
+import { ProcessingResult } from "./processing-result.js";
+import { ShardRunner } from "./shard-runner.js";
+import { sleep } from "./sleep.js";
+
+/** How often the stream is listed for new shards while nothing ends. */
+const SHARD_DISCOVERY_MS = 10_000;
+/** Backoff before retrying a failed batch: doubling from the first to the last. */
+const RETRY_BACKOFF_MS = [250, 30_000] as const;
+/** Deliveries of one on-failure record before it is reported as lost. */
+const DELIVERY_ATTEMPTS = 4;
+
+export interface StreamWorkerOptions<R extends StreamRecord> {
+  uuid: string;
+  functionArn: string;
+  kind: "kinesis" | "dynamodb";
+  /** The stream's ARN, as the on-failure record names it (a consumer's stream, for enhanced fan-out). */
+  streamArn: string;
+  source: StreamSource<R>;
+  invoker: Invoker;
+  startingPosition: ShardPosition;
+  batchSize: number;
+  windowMs: number;
+  parallelization: number;
+  filter: ((event: Record<string, unknown>) => boolean) | undefined;
+  retry: StreamRetryPolicy;
+  destination: { arn: string; sender: Destination } | undefined;
+  store: Pick<Store, "getCheckpoints" | "putCheckpoint">;
+  metrics: Metrics;
+  log: FastifyBaseLogger;
+  onProcessingResult(result: string): void;
+}
+
+export class StreamWorker<R extends StreamRecord> {
+  private readonly controller = new AbortController();
+  private readonly runners = new Map<string, Promise<void>>();
+  private readonly labels;
+  private readonly result: ProcessingResult;
+  private readonly context: Omit<InvocationContext, "awsRequestId">;
+  private checkpoints = new Map<string, ShardCheckpoint>();
+  /** Aborted to list the stream again now: a shard ended, so its children may be ready. */
+  private relist = new AbortController();
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly options: StreamWorkerOptions<R>) {
+    this.labels = Metrics.labels(options.uuid, options.functionArn);
+    this.result = new ProcessingResult(options.onProcessingResult);
+    const { name, qualifier } = parseFunctionName(options.functionArn) as FunctionRef;
+    this.context = {
+      functionName: name,
+      functionArn: options.functionArn,
+      ...(qualifier !== undefined ? { qualifier } : {}),
+    };
+  }
+
+  /** Starts once `after` resolves: the mapping's previous worker must have let go of the shards. */
+  start(after: Promise<void> = Promise.resolve()): void {
+    this.running = after
+      .then(() => this.run())
+      .catch((err: unknown) =>
+        this.options.log.error({ err, uuid: this.options.uuid }, "the stream worker failed"),
+      );
+  }
+
+  /** Stops reading; batches in flight finish their current invocation, and nothing unfinished is checkpointed. */
+  async stop(): Promise<void> {
+    this.controller.abort();
+    await this.running;
+  }
+
+  private async run(): Promise<void> {
+    const { signal } = this.controller;
+    if (signal.aborted) return;
+    const { source, store, uuid } = this.options;
+    this.checkpoints = new Map((await store.getCheckpoints(uuid)).map((c) => [c.shardId, c]));
+    let failures = 0;
+    while (!signal.aborted) {
+      if (this.relist.signal.aborted) this.relist = new AbortController();
+      try {
+        await this.startReadyShards(await source.shards());
+        failures = 0;
+      } catch (err) {
+        failures++;
+        if (this.result.problem(source.describeError(err)))
+          this.options.log.warn({ err, uuid }, "listing the stream's shards failed");
+      }
+      const wait = failures === 0 ? SHARD_DISCOVERY_MS : Math.min(30_000, 1_000 * 2 ** (failures - 1));
+      await sleep(wait, AbortSignal.any([signal, this.relist.signal]));
+    }
+    await Promise.all(this.runners.values());
+  }
+
+  private async startReadyShards(shards: Shard[]): Promise<void> {
+    const listed = new Set(shards.map((s) => s.id));
+    const firstListing = this.checkpoints.size === 0;
+    if (firstListing) {
+      for (const shard of shards)
+        await this.save({ shardId: shard.id, sequenceNumber: undefined, ended: false });
+    }
+    for (const shard of shards) {
+      const checkpoint = this.checkpoints.get(shard.id);
+      if (this.runners.has(shard.id) || checkpoint?.ended) continue;
+      // A parent no longer listed has been trimmed away: nothing of it is left to read first.
+      const parentsDone = shard.parentIds.every((p) => !listed.has(p) || this.checkpoints.get(p)?.ended);
+      if (!parentsDone) continue;
+      const from: ShardPosition =
+        checkpoint?.sequenceNumber !== undefined
+          ? { type: "AFTER_SEQUENCE_NUMBER", sequenceNumber: checkpoint.sequenceNumber }
+          : checkpoint
+            ? this.options.startingPosition
+            : { type: "TRIM_HORIZON" };
+      this.startShard(shard.id, from, checkpoint?.sequenceNumber);
+    }
+  }
+
+  private startShard(shardId: string, from: ShardPosition, sequenceNumber: string | undefined): void {
+    const { source, uuid, log } = this.options;
+    const runner = new ShardRunner<R>({
+      uuid,
+      shardId,
+      source,
+      reader: source.openShard(shardId, from),
+      checkpoint: sequenceNumber,
+      batchSize: this.options.batchSize,
+      windowMs: this.options.windowMs,
+      parallelization: this.options.parallelization,
+      filter: this.options.filter,
+      process: (records, signal) => this.process(shardId, records, signal),
+      saveCheckpoint: (seq, ended) => this.save({ shardId, sequenceNumber: seq, ended }),
+      result: this.result,
+      metrics: this.options.metrics,
+      labels: this.labels,
+      log,
+    });
+    const running = runner
+      .run(this.controller.signal)
+      .then((ended) => {
+        if (ended) this.relist.abort();
+      })
+      .catch((err: unknown) => log.error({ err, uuid, shard: shardId }, "a shard runner failed"))
+      .finally(() => this.runners.delete(shardId));
+    this.runners.set(shardId, running);
+  }
+
+  private async save(checkpoint: ShardCheckpoint): Promise<void> {
+    this.checkpoints.set(checkpoint.shardId, checkpoint);
+    await this.options.store.putCheckpoint(this.options.uuid, checkpoint);
+  }
+
+  /** One batch through AWS's retry rules. */
+  private process(shardId: string, records: R[], signal: AbortSignal): Promise<boolean> {
+    const { metrics } = this.options;
+    return runStreamBatch(
+      records,
+      this.options.retry,
+      {
+        invoke: (batch) => this.invoke(batch),
+        discard: (batch, why) => this.discard(shardId, batch, why),
+        backoff: (retry, backoffSignal) => {
+          const [first, last] = RETRY_BACKOFF_MS;
+          return sleep(Math.min(last, first * 2 ** (retry - 1)), backoffSignal);
+        },
+        now: Date.now,
+        onOutcome: (batch, outcome) => this.count(batch, outcome),
+      },
+      signal,
+    ).then((final) => {
+      const newest = records.at(-1);
+      if (final && newest) metrics.iteratorAge.set(this.labels, Math.max(0, Date.now() - newest.arrivedAt));
+      return final;
+    });
+  }
+
+  private async invoke(batch: R[]): Promise<Attempt> {
+    const { invoker, source, metrics } = this.options;
+    const requestId = randomUUID();
+    metrics.invoked.inc(this.labels, batch.length);
+    const result = await invoker.invoke(source.batchEvent(batch), {
+      ...this.context,
+      awsRequestId: requestId,
+    });
+    metrics.invocationDuration.observe(this.labels, result.durationMs / 1000);
+    return { requestId, result };
+  }
+
+  private count(batch: R[], outcome: Outcome): void {
+    const { metrics } = this.options;
+    if (outcome.kind === "success") this.result.ok();
+    else if (outcome.kind === "partial") {
+      metrics.failedInvoke.inc(this.labels, outcome.failedIds.length);
+      this.result.ok();
+    } else {
+      metrics.failedInvoke.inc(this.labels, batch.length);
+      this.result.failed(outcome);
+    }
+  }
+
+  /**
+   * Records given up: with a destination, its on-failure record is delivered (a few tries, then reported as a
+   * delivery failure); without one, or when delivery fails, they count as dropped, as AWS counts them.
+   */
+  private async discard(shardId: string, batch: R[], why: Discard): Promise<void> {
+    const { destination, metrics, log, uuid, functionArn, kind, streamArn, source } = this.options;
+    const first = batch[0] as R;
+    const last = batch.at(-1) as R;
+    if (!destination) {
+      metrics.dropped.inc(this.labels, batch.length);
+      return;
+    }
+    const attempt = why.last;
+    const record = failureRecord({
+      requestId: attempt?.requestId ?? randomUUID(),
+      functionArn,
+      condition: why.condition,
+      approximateInvokeCount: why.approximateInvokeCount,
+      ...(attempt
+        ? {
+            response: {
+              statusCode: 200,
+              executedVersion: this.context.qualifier ?? "$LATEST",
+              ...(!attempt.result.ok && attempt.result.kind === "function"
+                ? { functionError: attempt.result.functionError }
+                : {}),
+            },
+          }
+        : {}),
+      ...streamBatchInfo(kind, {
+        shardId,
+        startSequenceNumber: first.id,
+        endSequenceNumber: last.id,
+        firstArrivalMs: first.arrivedAt,
+        lastArrivalMs: last.arrivedAt,
+        batchSize: batch.length,
+        streamArn,
+      }),
+      timestamp: new Date(),
+    });
+    const payload = source.batchEvent(batch);
+    for (let delivery = 1; ; delivery++) {
+      try {
+        await destination.sender.deliver(record, { uuid, shardId, payload });
+        metrics.destinationDelivered.inc(this.labels, batch.length);
+        return;
+      } catch (err) {
+        if (delivery >= DELIVERY_ATTEMPTS) {
+          metrics.destinationFailures.inc(this.labels);
+          metrics.dropped.inc(this.labels, batch.length);
+          this.result.problem((err as Error).message);
+          log.error({ err, uuid, shard: shardId, records: batch.length }, "on-failure record lost");
+          return;
+        }
+        await sleep(1_000 * 2 ** (delivery - 1), this.controller.signal);
+      }
+    }
+  }
+}
