@@ -33,13 +33,24 @@ export interface ShardRunnerOptions<R extends StreamRecord> {
   windowMs: number;
   parallelization: number;
   filter: ((event: Record<string, unknown>) => boolean) | undefined;
-  /** Runs one batch until every record is final (true) or the signal stops it (false). */
-  process(records: R[], signal: AbortSignal): Promise<boolean>;
+  processor: ShardProcessor<R>;
   saveCheckpoint(sequenceNumber: string | undefined, ended: boolean): Promise<void>;
   result: ProcessingResult;
   metrics: Metrics;
   labels: { uuid: string; function: string };
   log: FastifyBaseLogger;
+}
+
+/** What the runner hands its batches to, and learns from which records are final. */
+export interface ShardProcessor<R extends StreamRecord> {
+  /** Runs one batch; resolves with the ids now final (none when the signal stopped it first). */
+  process(records: R[], signal: AbortSignal): Promise<string[]>;
+  /**
+   * Work owed without a new batch (a tumbling window's final invocation): due at `due()`, and once the shard
+   * has ended with nothing else left. Resolves with the ids it made final.
+   */
+  settle?(ended: boolean, signal: AbortSignal): Promise<string[]>;
+  due?(): number | undefined;
 }
 
 interface Lane<R extends StreamRecord> {
@@ -104,6 +115,7 @@ export class ShardRunner<R extends StreamRecord> {
       }
       const now = Date.now();
       for (const lane of this.lanes) this.dispatch(lane, now, ended, signal);
+      this.settle(now, ended, signal);
       if (ended && this.ledger.pending === 0 && this.lanes.every((l) => !l.busy)) {
         await this.save(true);
         return true;
@@ -161,11 +173,23 @@ export class ShardRunner<R extends StreamRecord> {
     if (!records) return;
     const batch = records;
     for (const record of batch) this.bufferedBytes -= record.bytes;
-    lane.busy = this.options
-      .process(batch, signal)
-      .then((final) => {
-        if (final) this.finish(batch.map((r) => r.id));
-      })
+    this.occupy(lane, this.options.processor.process(batch, signal));
+  }
+
+  /** Runs the processor's owed work on the first lane when it is due, or when the shard has nothing else left. */
+  private settle(now: number, ended: boolean, signal: AbortSignal): void {
+    const { processor } = this.options;
+    const lane = this.lanes[0] as Lane<R>;
+    if (!processor.settle || this.lanes.some((l) => l.busy || l.ready.length > 0 || l.batcher.size > 0))
+      return;
+    const due = processor.due?.();
+    if (due === undefined || (due > now && !ended)) return;
+    this.occupy(lane, processor.settle(ended, signal));
+  }
+
+  private occupy(lane: Lane<R>, work: Promise<string[]>): void {
+    lane.busy = work
+      .then((ids) => this.finish(ids))
       .catch((err: unknown) =>
         this.options.log.error(
           { err, uuid: this.options.uuid, shard: this.options.shardId },
@@ -180,7 +204,7 @@ export class ShardRunner<R extends StreamRecord> {
   }
 
   private finish(ids: string[]): void {
-    if (this.ledger.finish(ids) !== undefined) void this.save(false);
+    if (ids.length > 0 && this.ledger.finish(ids) !== undefined) void this.save(false);
   }
 
   /** Checkpoint writes one after another, each with the position as it stands when its turn comes. */
@@ -198,10 +222,10 @@ export class ShardRunner<R extends StreamRecord> {
 
   /** Waits `ms` (undefined: until woken), or until a lane finishes, a batch falls due, or the signal aborts. */
   private async pause(ms: number | undefined, signal: AbortSignal): Promise<void> {
-    const deadlines = this.lanes
-      .filter((l) => !l.busy)
-      .map((l) => l.batcher.nextDeadline())
-      .filter((d): d is number => d !== undefined);
+    const deadlines = [
+      ...this.lanes.filter((l) => !l.busy).map((l) => l.batcher.nextDeadline()),
+      this.options.processor.due?.(),
+    ].filter((d): d is number => d !== undefined);
     const untilDue = deadlines.length > 0 ? Math.max(0, Math.min(...deadlines) - Date.now()) : undefined;
     const wait = Math.min(ms ?? Number.POSITIVE_INFINITY, untilDue ?? Number.POSITIVE_INFINITY);
     if (wait === 0) return;

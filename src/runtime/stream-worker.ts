@@ -14,7 +14,7 @@ import type { FastifyBaseLogger } from "fastify";
 import type { Destination } from "../destinations/destination.js";
 import { failureRecord, streamBatchInfo } from "../destinations/failure-record.js";
 import { type FunctionRef, parseFunctionName } from "../functions/function-name.js";
-import type { InvocationContext, Invoker } from "../functions/invoke.js";
+import type { InvocationContext, InvokeResult, Invoker } from "../functions/invoke.js";
 import type { Outcome } from "../pipeline/outcome.js";
 import {
   type Attempt,
@@ -22,12 +22,14 @@ import {
   runStreamBatch,
   type StreamRetryPolicy,
 } from "../pipeline/stream-retry.js";
+import { stateOf } from "../pipeline/windows.js";
 import type { Shard, ShardPosition, StreamRecord, StreamSource } from "../sources/source.js";
 import type { ShardCheckpoint, Store } from "../store/store.js";
 import { Metrics } from "./metrics.js";
 import { ProcessingResult } from "./processing-result.js";
-import { ShardRunner } from "./shard-runner.js";
+import { type ShardProcessor, ShardRunner } from "./shard-runner.js";
 import { sleep } from "./sleep.js";
+import { TumblingWindows } from "./tumbling-windows.js";
 
 /** How often the stream is listed for new shards while nothing ends. */
 const SHARD_DISCOVERY_MS = 10_000;
@@ -48,6 +50,8 @@ export interface StreamWorkerOptions<R extends StreamRecord> {
   batchSize: number;
   windowMs: number;
   parallelization: number;
+  /** TumblingWindowInSeconds in ms; 0: no windows. */
+  tumblingWindowMs: number;
   filter: ((event: Record<string, unknown>) => boolean) | undefined;
   retry: StreamRetryPolicy;
   destination: { arn: string; sender: Destination } | undefined;
@@ -151,7 +155,7 @@ export class StreamWorker<R extends StreamRecord> {
       windowMs: this.options.windowMs,
       parallelization: this.options.parallelization,
       filter: this.options.filter,
-      process: (records, signal) => this.process(shardId, records, signal),
+      processor: this.processorFor(shardId),
       saveCheckpoint: (seq, ended) => this.save({ shardId, sequenceNumber: seq, ended }),
       result: this.result,
       metrics: this.options.metrics,
@@ -173,14 +177,49 @@ export class StreamWorker<R extends StreamRecord> {
     await this.options.store.putCheckpoint(this.options.uuid, checkpoint);
   }
 
-  /** One batch through AWS's retry rules. */
-  private process(shardId: string, records: R[], signal: AbortSignal): Promise<boolean> {
+  /** Plain batches, or with TumblingWindowInSeconds a shard's windows. */
+  private processorFor(shardId: string): ShardProcessor<R> {
+    const { tumblingWindowMs, source, streamArn } = this.options;
+    if (tumblingWindowMs === 0)
+      return {
+        process: async (records, signal) => {
+          const ran = await this.runBatch(shardId, records, (batch) => source.batchEvent(batch), {}, signal);
+          return ran.final ? records.map((r) => r.id) : [];
+        },
+      };
+    return new TumblingWindows<R>(tumblingWindowMs, shardId, streamArn, (records, event, options, signal) =>
+      this.runBatch(shardId, records, event, options, signal),
+    );
+  }
+
+  /**
+   * One batch through AWS's retry rules. A window's invocations must answer with a `state` (kept for the next
+   * one); a window's final invocation is never bisected, as it carries no records of its own.
+   */
+  private async runBatch(
+    shardId: string,
+    records: R[],
+    event: (batch: R[], state: unknown) => unknown,
+    window: { final?: boolean; state?: unknown },
+    signal: AbortSignal,
+  ): Promise<{ final: boolean; state: unknown }> {
     const { metrics } = this.options;
-    return runStreamBatch(
+    const windowed = "state" in window;
+    let state = window.state;
+    const final = await runStreamBatch(
       records,
-      this.options.retry,
+      { ...this.options.retry, ...(window.final ? { bisectOnError: false } : {}) },
       {
-        invoke: (batch) => this.invoke(batch),
+        invoke: async (batch) => {
+          const attempt = await this.invoke(batch, event(batch, state));
+          if (!windowed || !attempt.result.ok) return attempt;
+          const answered = stateOf(attempt.result.payload);
+          if (answered.ok) {
+            state = answered.state;
+            return attempt;
+          }
+          return { ...attempt, result: missingState(attempt.result.durationMs) };
+        },
         discard: (batch, why) => this.discard(shardId, batch, why),
         backoff: (retry, backoffSignal) => {
           const [first, last] = RETRY_BACKOFF_MS;
@@ -190,21 +229,17 @@ export class StreamWorker<R extends StreamRecord> {
         onOutcome: (batch, outcome) => this.count(batch, outcome),
       },
       signal,
-    ).then((final) => {
-      const newest = records.at(-1);
-      if (final && newest) metrics.iteratorAge.set(this.labels, Math.max(0, Date.now() - newest.arrivedAt));
-      return final;
-    });
+    );
+    const newest = records.at(-1);
+    if (final && newest) metrics.iteratorAge.set(this.labels, Math.max(0, Date.now() - newest.arrivedAt));
+    return { final, state };
   }
 
-  private async invoke(batch: R[]): Promise<Attempt> {
-    const { invoker, source, metrics } = this.options;
+  private async invoke(batch: R[], event: unknown): Promise<Attempt> {
+    const { invoker, metrics } = this.options;
     const requestId = randomUUID();
     metrics.invoked.inc(this.labels, batch.length);
-    const result = await invoker.invoke(source.batchEvent(batch), {
-      ...this.context,
-      awsRequestId: requestId,
-    });
+    const result = await invoker.invoke(event, { ...this.context, awsRequestId: requestId });
     metrics.invocationDuration.observe(this.labels, result.durationMs / 1000);
     return { requestId, result };
   }
@@ -279,4 +314,18 @@ export class StreamWorker<R extends StreamRecord> {
       }
     }
   }
+}
+
+/** AWS counts a windowed invocation whose response has no `state` as failed. */
+function missingState(durationMs: number): InvokeResult {
+  return {
+    ok: false,
+    kind: "function",
+    functionError: "Unhandled",
+    error: {
+      errorType: "Sluice.MissingWindowState",
+      errorMessage: 'a tumbling window invocation must answer with {"state": ...}',
+    },
+    durationMs,
+  };
 }

@@ -103,7 +103,9 @@ function streamWorker(mapping: EventSourceMapping, kind: "kinesis" | "dynamodb",
     startingPosition: startingPosition(config),
     batchSize: config.BatchSize,
     windowMs: (config.MaximumBatchingWindowInSeconds ?? 0) * 1000,
-    parallelization: config.ParallelizationFactor ?? 1,
+    // A shard's windows are aggregated in order, by one lane.
+    parallelization: config.TumblingWindowInSeconds ? 1 : (config.ParallelizationFactor ?? 1),
+    tumblingWindowMs: (config.TumblingWindowInSeconds ?? 0) * 1000,
     filter: compileFilterCriteria(kind, config.FilterCriteria?.Filters),
     retry: {
       maximumRetryAttempts: config.MaximumRetryAttempts ?? -1,

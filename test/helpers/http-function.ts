@@ -35,7 +35,9 @@ export interface HttpFunction {
   close(): Promise<void>;
 }
 
-const sourceOf = (event: Invocation["event"]) => String(event.Records[0]?.eventSourceARN ?? "");
+/** The event source an invocation is for: its records' (a tumbling window's final invocation has none but names it). */
+const sourceOf = (event: Invocation["event"] & { eventSourceARN?: string }) =>
+  String(event.Records[0]?.eventSourceARN ?? event.eventSourceARN ?? "");
 
 export async function startHttpFunction(): Promise<HttpFunction> {
   const behaviours = new Map<string, Behaviour>();

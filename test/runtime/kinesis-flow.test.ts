@@ -306,4 +306,53 @@ describe("Kinesis to a function", () => {
     expect(shardsOf(30, 60).has("shardId-000000000000")).toBe(false);
     await remove(uuid);
   });
+
+  it("aggregates a tumbling window over invocations, passing the state along, then closes it with a final invocation", {
+    timeout: 60_000,
+  }, async () => {
+    const stream = await createKinesisStream();
+    fn.on(stream, ({ event }) => {
+      const { state, Records } = event as unknown as { state: { count?: number }; Records: unknown[] };
+      return { body: { state: { count: (state.count ?? 0) + Records.length } } };
+    });
+    await putKinesisRecords(stream, entries(25, 1));
+    const uuid = await map(stream, { TumblingWindowInSeconds: 2 });
+    const final = await eventually(
+      async () =>
+        fn
+          .invocationsOf(stream)
+          .find((i) => (i.event as unknown as { isFinalInvokeForWindow: boolean }).isFinalInvokeForWindow),
+      20_000,
+    );
+    const windowed = fn.invocationsOf(stream).map((i) => i.event as unknown as Record<string, unknown>);
+    // Batches of 10 aggregate in order, each given the state the previous returned; the final has no records.
+    expect(windowed.map((e) => [(e.Records as unknown[]).length, e.state, e.isFinalInvokeForWindow])).toEqual(
+      [
+        [10, {}, false],
+        [10, { count: 10 }, false],
+        [5, { count: 20 }, false],
+        [0, { count: 25 }, true],
+      ],
+    );
+    const event = final.event as unknown as Record<string, unknown>;
+    expect(Object.keys(event)).toEqual([
+      "Records",
+      "window",
+      "state",
+      "shardId",
+      "eventSourceARN",
+      "isFinalInvokeForWindow",
+      "isWindowTerminatedEarly",
+    ]);
+    const { start, end } = event.window as { start: string; end: string };
+    expect(start).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(Date.parse(end) - Date.parse(start)).toBe(2000);
+    expect(Date.parse(start) % 2000).toBe(0);
+    expect(event).toMatchObject({
+      shardId: "shardId-000000000000",
+      eventSourceARN: stream,
+      isWindowTerminatedEarly: false,
+    });
+    await remove(uuid);
+  });
 });
