@@ -14,7 +14,7 @@ import {
 } from "../helpers/http-function.js";
 import { eventually, type InProcessSluice, startInProcess, tempDir } from "../helpers/sluice.js";
 import { createKinesisStream, createQueue } from "../helpers/sources.js";
-import { putKinesisRecords, sleep, splitShard } from "../helpers/streams.js";
+import { deleteKinesisStream, putKinesisRecords, sleep, splitShard } from "../helpers/streams.js";
 import { awsClientConfig } from "../services/endpoints.js";
 
 let fn: HttpFunction;
@@ -353,6 +353,86 @@ describe("Kinesis to a function", () => {
       eventSourceARN: stream,
       isWindowTerminatedEarly: false,
     });
+    await remove(uuid);
+  });
+
+  it("picks up the children of a shard split while it runs", { timeout: 60_000 }, async () => {
+    const stream = await createKinesisStream();
+    const uuid = await map(stream);
+    await putKinesisRecords(stream, entries(20, 4));
+    await received(stream, 20);
+    await splitShard(stream, "shardId-000000000000");
+    await putKinesisRecords(stream, entries(20, 4, 20));
+    await received(stream, 40, 30_000);
+    for (const numbers of byKey(stream).values()) expect(ascending(numbers)).toBe(true);
+    const shards = new Set(recordsOf(fn.invocationsOf(stream)).map((r) => r.eventID.split(":")[0]));
+    expect(shards.size).toBeGreaterThan(1);
+    await remove(uuid);
+  });
+
+  it("blocks the shard behind a failing batch, retrying it, and says so in LastProcessingResult", {
+    timeout: 60_000,
+  }, async () => {
+    const stream = await createKinesisStream();
+    let healthy = false;
+    fn.on(stream, () =>
+      healthy ? { body: {} } : { status: 500, body: { errorType: "Error", errorMessage: "down" } },
+    );
+    await putKinesisRecords(stream, entries(3, 1));
+    const uuid = await map(stream, { BatchSize: 1 });
+    expect(
+      await eventually(async () => {
+        const result = (await get(uuid)).LastProcessingResult;
+        return result === "PROBLEM: Function call failed" ? result : undefined;
+      }),
+    ).toBeDefined();
+    await sleep(1000);
+    // Only the first record has been tried, again and again: nothing behind it got through.
+    expect(new Set(dataOf(stream))).toEqual(new Set(["k0:0"]));
+    expect(dataOf(stream).length).toBeGreaterThan(1);
+    healthy = true;
+    await eventually(async () => (dataOf(stream).includes("k0:2") ? true : undefined), 20_000);
+    expect(dataOf(stream).slice(-3)).toEqual(["k0:0", "k0:1", "k0:2"]);
+    await eventually(async () => ((await get(uuid)).LastProcessingResult === "OK" ? true : undefined));
+    await remove(uuid);
+  });
+
+  it("drops a batch whose retries are exhausted when no destination is set, counting DroppedEventCount", {
+    timeout: 60_000,
+  }, async () => {
+    const stream = await createKinesisStream();
+    fn.on(stream, ({ event }) =>
+      recordsOf([{ event } as Invocation]).some(
+        (r) => Buffer.from(r.kinesis.data, "base64").toString() === "k0:0",
+      )
+        ? { status: 500, body: { errorType: "Error", errorMessage: "poison" } }
+        : { body: {} },
+    );
+    await putKinesisRecords(stream, entries(3, 1));
+    const uuid = await map(stream, { BatchSize: 1, MaximumRetryAttempts: 2 });
+    await eventually(async () => (dataOf(stream).includes("k0:2") ? true : undefined), 20_000);
+    expect(dataOf(stream)).toEqual(["k0:0", "k0:0", "k0:0", "k0:1", "k0:2"]);
+    const metrics = await (await fetch(`${sut.endpoint}/metrics`)).text();
+    expect(metrics).toMatch(new RegExp(`DroppedEventCount\\{uuid="${uuid}",[^}]*\\} 1`));
+    await remove(uuid);
+  });
+
+  it("reports a stream deleted under a running mapping in LastProcessingResult", {
+    timeout: 60_000,
+  }, async () => {
+    const stream = await createKinesisStream();
+    const uuid = await map(stream);
+    await settled(uuid, "Enabled");
+    await deleteKinesisStream(stream);
+    expect(
+      await eventually(async () => {
+        const result = String((await get(uuid)).LastProcessingResult);
+        return result.startsWith("PROBLEM") ? result : undefined;
+      }, 30_000),
+      // kinesis-local answers ResourceInUseException while the stream is DELETING, then ResourceNotFoundException.
+    ).toMatch(
+      /^PROBLEM: Error occurred while GetRecords\. Kinesis Error Code: Resource(NotFound|InUse)Exception\. /,
+    );
     await remove(uuid);
   });
 });

@@ -1,0 +1,130 @@
+/**
+ * Nothing lost and nothing reordered when Sluice is stopped mid-stream, cleanly (SIGTERM) or not (kill -9):
+ * each partition key's records reach the function in order, at least once, and a record is seen again only
+ * when a restarted process resumes from the checkpoint, before the batch it repeats was acknowledged.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { call, ESM_PATH } from "../helpers/http.js";
+import { eventually, freePort, type SluiceProcess, startProcess, tempDir } from "../helpers/sluice.js";
+import { createKinesisStream } from "../helpers/sources.js";
+import { putKinesisRecords } from "../helpers/streams.js";
+
+const RECORDS = 2_000;
+const KEYS = 20;
+
+interface Delivery {
+  pid: number;
+  key: string;
+  n: number;
+}
+
+/** What the function saw, in order; a line cut short by kill -9 is skipped (its batch comes again). */
+function delivered(file: string): Delivery[] {
+  if (!existsSync(file)) return [];
+  const seen: Delivery[] = [];
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    try {
+      const { pid, data } = JSON.parse(line) as { pid: number; data: string[] };
+      for (const d of data) {
+        const [key = "", n = ""] = d.split(":");
+        seen.push({ pid, key, n: Number(n) });
+      }
+    } catch {
+      // a partial last line
+    }
+  }
+  return seen;
+}
+
+/**
+ * Checks one key's deliveries: within a process, each record is the key's next one; a new process may go back
+ * (to its checkpoint) but never skip ahead. Returns what is wrong, or undefined.
+ */
+function orderProblem(sent: number[], deliveries: Delivery[]): string | undefined {
+  let next = 0;
+  let reached = 0;
+  let pid: number | undefined;
+  for (const { pid: by, n } of deliveries) {
+    const at = sent.indexOf(n);
+    const restarted = by !== pid;
+    if (at !== next && !(restarted && at < next)) return `${n} after ${sent[next - 1]} (process ${by})`;
+    pid = by;
+    next = at + 1;
+    reached = Math.max(reached, next);
+  }
+  return reached === sent.length ? undefined : `only ${reached} of ${sent.length} delivered`;
+}
+
+describe("stopping Sluice mid-stream", () => {
+  it("keeps every partition key's records in order and loses none across SIGTERM and repeated kill -9", {
+    timeout: 180_000,
+  }, async () => {
+    const dir = tempDir();
+    const recordFile = join(dir, "batches.jsonl");
+    const configFile = join(dir, "sluice.json");
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        functions: {
+          recorder: {
+            handler: `${resolve(import.meta.dirname, "handlers/stream-recorder")}.handler`,
+            environment: { RECORD_FILE: recordFile, DELAY_MS: "40" },
+          },
+        },
+      }),
+    );
+    const stream = await createKinesisStream(2);
+    const entries = Array.from({ length: RECORDS }, (_, i) => ({
+      partitionKey: `k${i % KEYS}`,
+      data: `k${i % KEYS}:${i}`,
+    }));
+    await putKinesisRecords(stream, entries);
+
+    const port = await freePort();
+    const start = () => startProcess({ dataDir: join(dir, "data"), port, configFile });
+    let sluice: SluiceProcess = await start();
+    const created = await call(sluice.endpoint, "POST", ESM_PATH, {
+      FunctionName: "recorder",
+      EventSourceArn: stream,
+      StartingPosition: "TRIM_HORIZON",
+      BatchSize: 10,
+    });
+    expect(created.status, created.text).toBe(202);
+
+    const seenMoreThan = (n: number) =>
+      eventually(async () => (delivered(recordFile).length > n ? true : undefined), 60_000);
+    await seenMoreThan(200);
+    sluice.child.kill("SIGTERM");
+    expect(await sluice.exited).toBe(0);
+    for (let round = 1; round <= 3; round++) {
+      sluice = await start();
+      await seenMoreThan(200 + round * 400);
+      sluice.child.kill("SIGKILL");
+      await sluice.exited;
+    }
+    sluice = await start();
+    await eventually(async () => {
+      const keys = new Set(delivered(recordFile).map((d) => `${d.key}:${d.n}`));
+      return keys.size === RECORDS ? true : undefined;
+    }, 90_000);
+
+    const all = delivered(recordFile);
+    for (let k = 0; k < KEYS; k++) {
+      const key = `k${k}`;
+      const sent = entries.filter((e) => e.partitionKey === key).map((e) => Number(e.data.split(":")[1]));
+      expect(
+        orderProblem(
+          sent,
+          all.filter((d) => d.key === key),
+        ),
+        key,
+      ).toBeUndefined();
+    }
+    // At least once: repeats come only from batches a stop interrupted, a few per restart and shard.
+    expect(all.length).toBeLessThan(RECORDS * 1.5);
+    sluice.child.kill("SIGTERM");
+    expect(await sluice.exited).toBe(0);
+  });
+});
