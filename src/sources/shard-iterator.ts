@@ -20,6 +20,8 @@ export interface ShardCalls<T> {
   records(iterator: string, limit: number, signal: AbortSignal): Promise<ShardPage<T>>;
   /** The error says the iterator has expired (Kinesis's last 5 minutes, DynamoDB Streams's 15). */
   expired(err: unknown): boolean;
+  /** The error says the position is older than the stream keeps (DynamoDB Streams: TrimmedDataAccessException). */
+  trimmed?(err: unknown): boolean;
 }
 
 export class IteratorShardReader<T, R extends StreamRecord> implements ShardReader<R> {
@@ -61,7 +63,9 @@ export class IteratorShardReader<T, R extends StreamRecord> implements ShardRead
     try {
       return await this.calls.records(this.iterator, limit, signal);
     } catch (err) {
-      if (!this.calls.expired(err)) throw err;
+      // What is past the stream's retention is gone, as on AWS: go on from the oldest record still there.
+      if (this.calls.trimmed?.(err)) this.from = { type: "TRIM_HORIZON" };
+      else if (!this.calls.expired(err)) throw err;
       this.iterator = await this.calls.iterator(this.from, signal);
       return this.calls.records(this.iterator, limit, signal);
     }

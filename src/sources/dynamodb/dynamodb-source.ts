@@ -10,6 +10,7 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   type ShardIteratorType,
+  TrimmedDataAccessException,
 } from "@aws-sdk/client-dynamodb-streams";
 import { regionForArn } from "../../aws/client-config.js";
 import { describeServiceError } from "../../aws/service-error.js";
@@ -105,6 +106,7 @@ export class DynamodbStreamSource implements StreamSource<DynamodbRecord> {
           return { records: out.Records ?? [], nextIterator: out.NextShardIterator ?? undefined };
         },
         expired: (err) => err instanceof ExpiredIteratorException,
+        trimmed: (err) => err instanceof TrimmedDataAccessException,
       },
       from,
       MAX_RECORDS_PER_READ,
