@@ -59,7 +59,13 @@ export function createSluice(options: SluiceOptions): Sluice {
       log: logger,
     }),
     logger,
-    (mapping) => metrics.forget(Metrics.labels(mapping.uuid, mapping.functionArn)),
+    (mapping) => {
+      metrics.forget(Metrics.labels(mapping.uuid, mapping.functionArn));
+      // The stopped worker may have saved a checkpoint after the mapping itself was deleted.
+      store
+        .deleteCheckpoints(mapping.uuid)
+        .catch((err: unknown) => logger.error({ err, uuid: mapping.uuid }, "deleting checkpoints failed"));
+    },
   );
   const api = buildApi({ service, store, metrics, logger });
 

@@ -42,7 +42,8 @@ export interface Discard {
 
 export interface StreamRetryDeps<R> {
   invoke(records: R[]): Promise<Attempt>;
-  discard(records: R[], why: Discard): Promise<void>;
+  /** Gives the records up; false when that could not be finished (stopping), leaving them not final. */
+  discard(records: R[], why: Discard): Promise<boolean>;
   /** Waits before the n-th retry (n from 1); resolves early when the signal aborts. */
   backoff(retry: number, signal: AbortSignal): Promise<void>;
   now(): number;
@@ -82,7 +83,7 @@ export async function runStreamBatch<R extends RetryRecord>(
         const oldest = deps.now() - policy.maximumRecordAgeMs;
         const expired = batch.filter((r) => r.arrivedAt < oldest);
         if (expired.length > 0) {
-          await discard(expired, "RecordAgeExceeded");
+          if (!(await discard(expired, "RecordAgeExceeded"))) return false;
           batch = batch.filter((r) => r.arrivedAt >= oldest);
           continue;
         }
@@ -114,8 +115,7 @@ export async function runStreamBatch<R extends RetryRecord>(
       }
       retries++;
       if (policy.maximumRetryAttempts !== -1 && retries > policy.maximumRetryAttempts) {
-        await discard(batch, "RetryAttemptsExhausted");
-        return true;
+        return discard(batch, "RetryAttemptsExhausted");
       }
       await deps.backoff(retries, signal);
     }

@@ -4,6 +4,8 @@
  * in order), cuts each lane's batches (BatchSize, window, 6 MB) and has them processed one at a time per lane.
  * The checkpoint advances only past records whose outcome is final, in shard order, whichever lane finishes
  * first; a shard read to its end is marked ended once everything in it is final, so its children may start.
+ * If processing a batch throws (a bug, not a function error), the runner stops rather than go on past records
+ * it never finished: the stream worker starts the shard again from its checkpoint.
  */
 import type { FastifyBaseLogger } from "fastify";
 import { type Batch, Batcher } from "../pipeline/batcher.js";
@@ -21,6 +23,18 @@ const MIN_READ_AHEAD = 500;
 const MAX_READ_AHEAD_BYTES = 64 * 1024 * 1024;
 /** Backoff after a failing read: doubling from the first to the last, with jitter. */
 const READ_BACKOFF_MS = [1_000, 30_000] as const;
+
+/** What the runner hands its batches to, and learns from which records are final. */
+export interface ShardProcessor<R extends StreamRecord> {
+  /** Runs one batch; resolves with the ids now final (none when the signal stopped it first). */
+  process(records: R[], signal: AbortSignal): Promise<string[]>;
+  /**
+   * Work owed without a new batch (a tumbling window's final invocation): due at `due()` once the reader has
+   * caught up with the shard, and at once when the shard has ended. Resolves with the ids it made final.
+   */
+  settle?(ended: boolean, signal: AbortSignal): Promise<string[]>;
+  due?(): number | undefined;
+}
 
 export interface ShardRunnerOptions<R extends StreamRecord> {
   uuid: string;
@@ -41,17 +55,7 @@ export interface ShardRunnerOptions<R extends StreamRecord> {
   log: FastifyBaseLogger;
 }
 
-/** What the runner hands its batches to, and learns from which records are final. */
-export interface ShardProcessor<R extends StreamRecord> {
-  /** Runs one batch; resolves with the ids now final (none when the signal stopped it first). */
-  process(records: R[], signal: AbortSignal): Promise<string[]>;
-  /**
-   * Work owed without a new batch (a tumbling window's final invocation): due at `due()`, and once the shard
-   * has ended with nothing else left. Resolves with the ids it made final.
-   */
-  settle?(ended: boolean, signal: AbortSignal): Promise<string[]>;
-  due?(): number | undefined;
-}
+export type ShardRunEnd = "ended" | "stopped" | "failed";
 
 interface Lane<R extends StreamRecord> {
   batcher: Batcher<R>;
@@ -63,11 +67,16 @@ interface Lane<R extends StreamRecord> {
 export class ShardRunner<R extends StreamRecord> {
   private readonly ledger: CheckpointLedger;
   private readonly lanes: Lane<R>[];
-  private readonly maxPending: number;
+  private readonly maxBuffered: number;
+  /** Records handed to lanes and not yet back from processing: what read-ahead counts. */
+  private buffered = 0;
   private bufferedBytes = 0;
   private saving: Promise<void> = Promise.resolve();
-  /** Aborted to wake the loop early: a lane finished, so there may be room to read or a batch to start. */
+  /** Aborted to end a pause early: a lane finished, or the runner is stopping. */
   private wake = new AbortController();
+  private failure: unknown;
+  /** The last read found nothing new, or the service said the read is at the shard's tip. */
+  private caughtUp = false;
 
   constructor(private readonly options: ShardRunnerOptions<R>) {
     this.ledger = new CheckpointLedger(options.checkpoint);
@@ -81,54 +90,65 @@ export class ShardRunner<R extends StreamRecord> {
       ready: [],
       busy: undefined,
     }));
-    this.maxPending = Math.max(MIN_READ_AHEAD, 2 * options.batchSize * options.parallelization);
+    this.maxBuffered = Math.max(MIN_READ_AHEAD, 2 * options.batchSize * options.parallelization);
   }
 
-  /** Resolves true once the shard is read to its end and everything in it is final; false when stopped. */
-  async run(signal: AbortSignal): Promise<boolean> {
+  async run(signal: AbortSignal): Promise<ShardRunEnd> {
     const { reader, source, result } = this.options;
+    // One listener for the whole run: the current alarm (renewed every turn) also rings on stop.
+    const stop = () => this.wake.abort();
+    signal.addEventListener("abort", stop, { once: true });
     let ended = false;
     let idle = false;
     let failures = 0;
-    while (!signal.aborted) {
-      // A fresh alarm each turn: a lane finishing from here on cuts the coming pause short.
-      if (this.wake.signal.aborted) this.wake = new AbortController();
-      if (!ended && this.hasRoom()) {
-        try {
-          const read = await reader.read(Math.min(MAX_READ, this.maxPending - this.ledger.pending), signal);
-          failures = 0;
+    try {
+      while (!signal.aborted && this.failure === undefined) {
+        // A fresh alarm each turn: a lane finishing from here on cuts the coming pause short.
+        if (this.wake.signal.aborted) this.wake = new AbortController();
+        if (!ended && this.hasRoom()) {
+          let read: Awaited<ReturnType<ShardReader<R>["read"]>>;
+          try {
+            read = await reader.read(Math.min(MAX_READ, this.maxBuffered - this.buffered), signal);
+            failures = 0;
+          } catch (err) {
+            if (signal.aborted) break;
+            failures++;
+            if (result.problem(source.describeError(err)))
+              this.options.log.warn(
+                { err, uuid: this.options.uuid, shard: this.options.shardId },
+                "reading the shard failed",
+              );
+            const [first, last] = READ_BACKOFF_MS;
+            await sleep(
+              Math.min(last, first * 2 ** (failures - 1)) * (0.5 + Math.random() / 2),
+              this.wake.signal,
+            );
+            continue;
+          }
           idle = read.records.length === 0;
+          this.caughtUp = idle || read.behindMs === 0;
           ended = read.ended;
           this.take(read.records);
-        } catch (err) {
-          if (signal.aborted) break;
-          failures++;
-          if (result.problem(source.describeError(err)))
-            this.options.log.warn(
-              { err, uuid: this.options.uuid, shard: this.options.shardId },
-              "reading the shard failed",
-            );
-          const [first, last] = READ_BACKOFF_MS;
-          await sleep(Math.min(last, first * 2 ** (failures - 1)) * (0.5 + Math.random() / 2), signal);
-          continue;
         }
+        const now = Date.now();
+        for (const lane of this.lanes) this.dispatch(lane, now, ended, signal);
+        if (this.settleable(now, ended)) this.settle(ended, signal);
+        if (ended && this.ledger.pending === 0 && this.lanes.every((l) => !l.busy)) {
+          await this.save(true);
+          return "ended";
+        }
+        await this.pause(ended || !this.hasRoom() ? undefined : idle ? source.idlePollMs : 0);
       }
-      const now = Date.now();
-      for (const lane of this.lanes) this.dispatch(lane, now, ended, signal);
-      this.settle(now, ended, signal);
-      if (ended && this.ledger.pending === 0 && this.lanes.every((l) => !l.busy)) {
-        await this.save(true);
-        return true;
-      }
-      await this.pause(ended || !this.hasRoom() ? undefined : idle ? source.idlePollMs : 0, signal);
+      await Promise.all(this.lanes.map((lane) => lane.busy));
+      await this.saving;
+      return this.failure === undefined ? "stopped" : "failed";
+    } finally {
+      signal.removeEventListener("abort", stop);
     }
-    await Promise.all(this.lanes.map((lane) => lane.busy));
-    await this.saving;
-    return false;
   }
 
   private hasRoom(): boolean {
-    return this.ledger.pending < this.maxPending && this.bufferedBytes < MAX_READ_AHEAD_BYTES;
+    return this.buffered < this.maxBuffered && this.bufferedBytes < MAX_READ_AHEAD_BYTES;
   }
 
   /** New records: into the ledger in shard order; the filter's rejects are final at once, the rest go to lanes. */
@@ -147,11 +167,13 @@ export class ShardRunner<R extends StreamRecord> {
       const lane = this.lanes[
         parallelization === 1 ? 0 : laneOf(record.orderKey, parallelization)
       ] as Lane<R>;
+      this.buffered++;
       this.bufferedBytes += record.bytes;
       for (const cut of lane.batcher.add(record, now)) {
         if (cut.kind === "batch") lane.ready.push(cut.records);
         // Larger than any invocation can carry (Kinesis and DynamoDB records never are): given up, logged.
         else {
+          this.buffered--;
           this.bufferedBytes -= cut.record.bytes;
           dropped.push(cut.record.id);
           this.options.log.error({ uuid: this.options.uuid, id: cut.record.id }, "record over 6 MB dropped");
@@ -172,33 +194,40 @@ export class ShardRunner<R extends StreamRecord> {
       records = (lane.batcher.flush(now) as Batch<R>).records;
     if (!records) return;
     const batch = records;
-    for (const record of batch) this.bufferedBytes -= record.bytes;
-    this.occupy(lane, this.options.processor.process(batch, signal));
+    this.occupy(lane, this.options.processor.process(batch, signal), () => {
+      this.buffered -= batch.length;
+      for (const record of batch) this.bufferedBytes -= record.bytes;
+      lane.batcher.restartWindow(Date.now());
+    });
   }
 
-  /** Runs the processor's owed work on the first lane when it is due, or when the shard has nothing else left. */
-  private settle(now: number, ended: boolean, signal: AbortSignal): void {
+  /** Whether the processor's owed work may run now: every lane idle and empty, and its time has come. */
+  private settleable(now: number, ended: boolean): boolean {
     const { processor } = this.options;
-    const lane = this.lanes[0] as Lane<R>;
-    if (!processor.settle || this.lanes.some((l) => l.busy || l.ready.length > 0 || l.batcher.size > 0))
-      return;
+    if (!processor.settle) return false;
+    if (this.lanes.some((l) => l.busy || l.ready.length > 0 || l.batcher.size > 0)) return false;
     const due = processor.due?.();
-    if (due === undefined || (due > now && !ended)) return;
-    this.occupy(lane, processor.settle(ended, signal));
+    return due !== undefined && (ended || (this.caughtUp && due <= now));
   }
 
-  private occupy(lane: Lane<R>, work: Promise<string[]>): void {
+  private settle(ended: boolean, signal: AbortSignal): void {
+    const { processor } = this.options;
+    this.occupy(this.lanes[0] as Lane<R>, processor.settle?.(ended, signal) ?? Promise.resolve([]), () => {});
+  }
+
+  private occupy(lane: Lane<R>, work: Promise<string[]>, done: () => void): void {
     lane.busy = work
       .then((ids) => this.finish(ids))
-      .catch((err: unknown) =>
+      .catch((err: unknown) => {
+        this.failure = err;
         this.options.log.error(
           { err, uuid: this.options.uuid, shard: this.options.shardId },
-          "a batch failed",
-        ),
-      )
+          "processing a batch failed; the shard starts again from its checkpoint",
+        );
+      })
       .finally(() => {
         lane.busy = undefined;
-        lane.batcher.restartWindow(Date.now());
+        done();
         this.wake.abort();
       });
   }
@@ -220,16 +249,21 @@ export class ShardRunner<R extends StreamRecord> {
     return this.saving;
   }
 
-  /** Waits `ms` (undefined: until woken), or until a lane finishes, a batch falls due, or the signal aborts. */
-  private async pause(ms: number | undefined, signal: AbortSignal): Promise<void> {
-    const deadlines = [
-      ...this.lanes.filter((l) => !l.busy).map((l) => l.batcher.nextDeadline()),
-      this.options.processor.due?.(),
-    ].filter((d): d is number => d !== undefined);
-    const untilDue = deadlines.length > 0 ? Math.max(0, Math.min(...deadlines) - Date.now()) : undefined;
-    const wait = Math.min(ms ?? Number.POSITIVE_INFINITY, untilDue ?? Number.POSITIVE_INFINITY);
+  /**
+   * Waits `ms` (undefined: until woken), or less when an idle lane's batch or the processor's owed work falls
+   * due first; a lane finishing or a stop ends it at once. Only deadlines something can act on count, so the
+   * loop never spins while lanes are busy.
+   */
+  private async pause(ms: number | undefined): Promise<void> {
+    const now = Date.now();
+    const deadlines = this.lanes.filter((l) => !l.busy).map((l) => l.batcher.nextDeadline());
+    const owed = this.options.processor.due?.();
+    if (owed !== undefined && this.settleable(Math.max(now, owed), false)) deadlines.push(owed);
+    const due = deadlines.filter((d): d is number => d !== undefined);
+    const untilDue = due.length > 0 ? Math.max(0, Math.min(...due) - now) : Number.POSITIVE_INFINITY;
+    const wait = Math.min(ms ?? Number.POSITIVE_INFINITY, untilDue);
     if (wait === 0) return;
-    await sleep(Number.isFinite(wait) ? wait : 2 ** 31 - 1, AbortSignal.any([signal, this.wake.signal]));
+    await sleep(Number.isFinite(wait) ? wait : 2 ** 31 - 1, this.wake.signal);
   }
 }
 

@@ -35,6 +35,8 @@ import { TumblingWindows } from "./tumbling-windows.js";
 const SHARD_DISCOVERY_MS = 10_000;
 /** Backoff before retrying a failed batch: doubling from the first to the last. */
 const RETRY_BACKOFF_MS = [250, 30_000] as const;
+/** Before a shard whose runner failed is started again. */
+const RESTART_DELAY_MS = 1_000;
 /** Deliveries of one on-failure record before it is reported as lost. */
 const DELIVERY_ATTEMPTS = 4;
 
@@ -103,6 +105,8 @@ export class StreamWorker<R extends StreamRecord> {
     if (signal.aborted) return;
     const { source, store, uuid } = this.options;
     this.checkpoints = new Map((await store.getCheckpoints(uuid)).map((c) => [c.shardId, c]));
+    // Stopping rings the current alarm too: the pause below waits on the alarm alone.
+    signal.addEventListener("abort", () => this.relist.abort(), { once: true });
     let failures = 0;
     while (!signal.aborted) {
       if (this.relist.signal.aborted) this.relist = new AbortController();
@@ -115,7 +119,7 @@ export class StreamWorker<R extends StreamRecord> {
           this.options.log.warn({ err, uuid }, "listing the stream's shards failed");
       }
       const wait = failures === 0 ? SHARD_DISCOVERY_MS : Math.min(30_000, 1_000 * 2 ** (failures - 1));
-      await sleep(wait, AbortSignal.any([signal, this.relist.signal]));
+      await sleep(wait, this.relist.signal);
     }
     await Promise.all(this.runners.values());
   }
@@ -164,8 +168,10 @@ export class StreamWorker<R extends StreamRecord> {
     });
     const running = runner
       .run(this.controller.signal)
-      .then((ended) => {
-        if (ended) this.relist.abort();
+      .then((end) => {
+        // An ended shard may have children ready; a failed runner is started again from its checkpoint.
+        if (end === "ended") this.relist.abort();
+        if (end === "failed") setTimeout(() => this.relist.abort(), RESTART_DELAY_MS).unref();
       })
       .catch((err: unknown) => log.error({ err, uuid, shard: shardId }, "a shard runner failed"))
       .finally(() => this.runners.delete(shardId));
@@ -194,21 +200,25 @@ export class StreamWorker<R extends StreamRecord> {
 
   /**
    * One batch through AWS's retry rules. A window's invocations must answer with a `state` (kept for the next
-   * one); a window's final invocation is never bisected, as it carries no records of its own.
+   * one). A window's final invocation carries no records: the window's first and last stand for it, so it is
+   * neither bisected nor aged out (its records were all delivered in time), and an on-failure record counts
+   * the whole window.
    */
   private async runBatch(
     shardId: string,
     records: R[],
     event: (batch: R[], state: unknown) => unknown,
-    window: { final?: boolean; state?: unknown },
+    window: { state?: unknown; closing?: { count: number } },
     signal: AbortSignal,
   ): Promise<{ final: boolean; state: unknown }> {
-    const { metrics } = this.options;
     const windowed = "state" in window;
+    const { closing } = window;
     let state = window.state;
     const final = await runStreamBatch(
       records,
-      { ...this.options.retry, ...(window.final ? { bisectOnError: false } : {}) },
+      closing
+        ? { ...this.options.retry, bisectOnError: false, maximumRecordAgeMs: undefined }
+        : this.options.retry,
       {
         invoke: async (batch) => {
           const attempt = await this.invoke(batch, event(batch, state));
@@ -220,7 +230,8 @@ export class StreamWorker<R extends StreamRecord> {
           }
           return { ...attempt, result: missingState(attempt.result.durationMs) };
         },
-        discard: (batch, why) => this.discard(shardId, batch, why),
+        discard: (batch, why) =>
+          this.discard(shardId, batch, why, closing?.count ?? batch.length, event(batch, state)),
         backoff: (retry, backoffSignal) => {
           const [first, last] = RETRY_BACKOFF_MS;
           return sleep(Math.min(last, first * 2 ** (retry - 1)), backoffSignal);
@@ -230,15 +241,18 @@ export class StreamWorker<R extends StreamRecord> {
       },
       signal,
     );
-    const newest = records.at(-1);
-    if (final && newest) metrics.iteratorAge.set(this.labels, Math.max(0, Date.now() - newest.arrivedAt));
     return { final, state };
   }
 
   private async invoke(batch: R[], event: unknown): Promise<Attempt> {
     const { invoker, metrics } = this.options;
     const requestId = randomUUID();
-    metrics.invoked.inc(this.labels, batch.length);
+    const carried = (event as { Records?: unknown[] }).Records?.length ?? batch.length;
+    metrics.invoked.inc(this.labels, carried);
+    // AWS's IteratorAge: how old the batch's newest record is as the batch goes out.
+    const newest = batch.at(-1);
+    if (newest && carried > 0)
+      metrics.iteratorAge.set(this.labels, Math.max(0, Date.now() - newest.arrivedAt));
     const result = await invoker.invoke(event, { ...this.context, awsRequestId: requestId });
     metrics.invocationDuration.observe(this.labels, result.durationMs / 1000);
     return { requestId, result };
@@ -260,13 +274,19 @@ export class StreamWorker<R extends StreamRecord> {
    * Records given up: with a destination, its on-failure record is delivered (a few tries, then reported as a
    * delivery failure); without one, or when delivery fails, they count as dropped, as AWS counts them.
    */
-  private async discard(shardId: string, batch: R[], why: Discard): Promise<void> {
-    const { destination, metrics, log, uuid, functionArn, kind, streamArn, source } = this.options;
+  private async discard(
+    shardId: string,
+    batch: R[],
+    why: Discard,
+    count: number,
+    payload: unknown,
+  ): Promise<boolean> {
+    const { destination, metrics, log, uuid, functionArn, kind, streamArn } = this.options;
     const first = batch[0] as R;
     const last = batch.at(-1) as R;
     if (!destination) {
-      metrics.dropped.inc(this.labels, batch.length);
-      return;
+      metrics.dropped.inc(this.labels, count);
+      return true;
     }
     const attempt = why.last;
     const record = failureRecord({
@@ -291,26 +311,29 @@ export class StreamWorker<R extends StreamRecord> {
         endSequenceNumber: last.id,
         firstArrivalMs: first.arrivedAt,
         lastArrivalMs: last.arrivedAt,
-        batchSize: batch.length,
+        batchSize: count,
         streamArn,
       }),
       timestamp: new Date(),
     });
-    const payload = source.batchEvent(batch);
+    const { signal } = this.controller;
     for (let delivery = 1; ; delivery++) {
       try {
-        await destination.sender.deliver(record, { uuid, shardId, payload });
-        metrics.destinationDelivered.inc(this.labels, batch.length);
-        return;
+        await destination.sender.deliver(record, { uuid, shardId, payload, signal });
+        metrics.destinationDelivered.inc(this.labels, count);
+        return true;
       } catch (err) {
+        // Stopping: the records stay unfinished, so they are read and given up again after the restart.
+        if (signal.aborted) return false;
         if (delivery >= DELIVERY_ATTEMPTS) {
           metrics.destinationFailures.inc(this.labels);
-          metrics.dropped.inc(this.labels, batch.length);
+          metrics.dropped.inc(this.labels, count);
           this.result.problem((err as Error).message);
-          log.error({ err, uuid, shard: shardId, records: batch.length }, "on-failure record lost");
-          return;
+          log.error({ err, uuid, shard: shardId, records: count }, "on-failure record lost");
+          return true;
         }
-        await sleep(1_000 * 2 ** (delivery - 1), this.controller.signal);
+        await sleep(1_000 * 2 ** (delivery - 1), signal);
+        if (signal.aborted) return false;
       }
     }
   }

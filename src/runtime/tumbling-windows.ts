@@ -21,19 +21,21 @@ import type { ShardProcessor } from "./shard-runner.js";
 export type WindowRun<R> = (
   records: R[],
   event: (batch: R[], state: unknown) => unknown,
-  options: { final: boolean; state: unknown },
+  options: { state: unknown; closing?: { count: number } },
   signal: AbortSignal,
 ) => Promise<{ final: boolean; state: unknown }>;
 
-interface OpenWindow {
+/** A window being aggregated: its records' ids (to make them final once it closes) and its ends, not the records. */
+interface OpenWindow<R> {
   window: Window;
   state: unknown;
   ids: string[];
-  records: StreamRecord[];
+  first: R;
+  last: R;
 }
 
 export class TumblingWindows<R extends StreamRecord> implements ShardProcessor<R> {
-  private open: OpenWindow | undefined;
+  private open: OpenWindow<R> | undefined;
 
   constructor(
     private readonly windowMs: number,
@@ -50,18 +52,19 @@ export class TumblingWindows<R extends StreamRecord> implements ShardProcessor<R
         if (!closed) return final;
         final.push(...closed);
       }
-      this.open ??= { window: group.window, state: {}, ids: [], records: [] };
+      const [first, last] = [group.records[0] as R, group.records.at(-1) as R];
+      this.open ??= { window: group.window, state: {}, ids: [], first, last };
       const open = this.open;
       const ran = await this.run(
         group.records,
         (batch, state) => windowEvent(batch, this.invocation(open, state, false, false)),
-        { final: false, state: open.state },
+        { state: open.state },
         signal,
       );
       if (!ran.final) return final;
       open.state = ran.state;
       open.ids.push(...group.records.map((r) => r.id));
-      open.records.push(...group.records);
+      open.last = last;
       if (stateBytes(open.state) > MAX_WINDOW_STATE_BYTES) {
         const closed = await this.close(true, signal);
         if (!closed) return final;
@@ -80,14 +83,17 @@ export class TumblingWindows<R extends StreamRecord> implements ShardProcessor<R
     return (await this.close(false, signal)) ?? [];
   }
 
-  /** The final invocation; the window's records are final once it succeeds (or is given up). */
+  /**
+   * The final invocation, carrying no records; the window's records are final once it succeeds (or is given
+   * up). Its first and last records stand for the window in the retry rules and the on-failure record.
+   */
   private async close(terminatedEarly: boolean, signal: AbortSignal): Promise<string[] | undefined> {
-    const open = this.open as OpenWindow;
-    // The window's records ride along for the retry rules (record age, the on-failure record), not the event.
+    const open = this.open as OpenWindow<R>;
+    const ends = open.first === open.last ? [open.first] : [open.first, open.last];
     const ran = await this.run(
-      open.records as R[],
+      ends,
       (_batch, state) => windowEvent([], this.invocation(open, state, true, terminatedEarly)),
-      { final: true, state: open.state },
+      { state: open.state, closing: { count: open.ids.length } },
       signal,
     );
     if (!ran.final) return undefined;
@@ -95,7 +101,7 @@ export class TumblingWindows<R extends StreamRecord> implements ShardProcessor<R
     return open.ids;
   }
 
-  private invocation(open: OpenWindow, state: unknown, final: boolean, terminatedEarly: boolean) {
+  private invocation(open: OpenWindow<R>, state: unknown, final: boolean, terminatedEarly: boolean) {
     return {
       window: open.window,
       state,

@@ -100,7 +100,7 @@ function streamWorker(mapping: EventSourceMapping, kind: "kinesis" | "dynamodb",
     streamArn: kind === "kinesis" ? parseStreamArn(arn).streamArn : arn,
     source,
     invoker: invokers.get(functionName),
-    startingPosition: startingPosition(config),
+    startingPosition: startingPosition(mapping, kind),
     batchSize: config.BatchSize,
     windowMs: (config.MaximumBatchingWindowInSeconds ?? 0) * 1000,
     // A shard's windows are aggregated in order, by one lane.
@@ -126,10 +126,18 @@ function streamWorker(mapping: EventSourceMapping, kind: "kinesis" | "dynamodb",
   });
 }
 
-function startingPosition(config: EventSourceMapping["config"]): ShardPosition {
+/**
+ * Kinesis's LATEST is read as "from the mapping's creation": a shard that has seen no record yet then resumes at
+ * the same point after a restart or a disable/enable, instead of skipping what arrived in between. DynamoDB
+ * Streams has no timestamp iterator, so there LATEST stays LATEST.
+ */
+function startingPosition(mapping: EventSourceMapping, kind: "kinesis" | "dynamodb"): ShardPosition {
+  const { config } = mapping;
   switch (config.StartingPosition) {
     case "LATEST":
-      return { type: "LATEST" };
+      return kind === "kinesis"
+        ? { type: "AT_TIMESTAMP", timestampMs: mapping.createdAt }
+        : { type: "LATEST" };
     case "AT_TIMESTAMP":
       return { type: "AT_TIMESTAMP", timestampMs: (config.StartingPositionTimestamp ?? 0) * 1000 };
     default:

@@ -58,16 +58,21 @@ export class IteratorShardReader<T, R extends StreamRecord> implements ShardRead
     }
   }
 
+  /** One GetRecords, with a fresh iterator when the last one expired or its position has been trimmed. */
   private async page(limit: number, signal: AbortSignal): Promise<ShardPage<T>> {
-    this.iterator ??= await this.calls.iterator(this.from, signal);
     try {
-      return await this.calls.records(this.iterator, limit, signal);
+      return await this.fetch(limit, signal);
     } catch (err) {
       // What is past the stream's retention is gone, as on AWS: go on from the oldest record still there.
       if (this.calls.trimmed?.(err)) this.from = { type: "TRIM_HORIZON" };
       else if (!this.calls.expired(err)) throw err;
-      this.iterator = await this.calls.iterator(this.from, signal);
-      return this.calls.records(this.iterator, limit, signal);
+      this.iterator = undefined;
+      return this.fetch(limit, signal);
     }
+  }
+
+  private async fetch(limit: number, signal: AbortSignal): Promise<ShardPage<T>> {
+    this.iterator ??= await this.calls.iterator(this.from, signal);
+    return this.calls.records(this.iterator, limit, signal);
   }
 }

@@ -114,6 +114,10 @@ export class SqliteStore implements Store {
     }));
   }
 
+  async deleteCheckpoints(uuid: string): Promise<void> {
+    this.statements.deleteCheckpoints.run(uuid);
+  }
+
   async putCheckpoint(uuid: string, { shardId, sequenceNumber, ended }: ShardCheckpoint): Promise<void> {
     this.statements.putCheckpoint.run(uuid, shardId, sequenceNumber ?? null, ended ? 1 : 0);
   }

@@ -28,6 +28,7 @@ export interface Store {
   getCheckpoints(uuid: string): Promise<ShardCheckpoint[]>;
   /** Durable once it resolves: a restart, even after kill -9, resumes from it. */
   putCheckpoint(uuid: string, checkpoint: ShardCheckpoint): Promise<void>;
+  deleteCheckpoints(uuid: string): Promise<void>;
 
   getTags(uuid: string): Promise<Tags>;
   /** Adds or overwrites tags. */

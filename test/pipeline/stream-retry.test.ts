@@ -53,6 +53,7 @@ async function run(
       },
       async discard(batch, why) {
         discarded.push({ ids: batch.map((r) => r.id), why });
+        return true;
       },
       async backoff(retry) {
         backoffs.push(retry);

@@ -435,4 +435,36 @@ describe("Kinesis to a function", () => {
     );
     await remove(uuid);
   });
+
+  it("aggregates a window of more records than it reads ahead, closing each window once", {
+    timeout: 60_000,
+  }, async () => {
+    const stream = await createKinesisStream();
+    fn.on(stream, ({ event }) => {
+      const { state, Records } = event as unknown as { state: { count?: number }; Records: unknown[] };
+      return { body: { state: { count: (state.count ?? 0) + Records.length } } };
+    });
+    await putKinesisRecords(stream, entries(1500, 3));
+    const uuid = await map(stream, { TumblingWindowInSeconds: 3, BatchSize: 100 });
+    const finals = () =>
+      fn
+        .invocationsOf(stream)
+        .map(
+          (i) =>
+            i.event as unknown as {
+              isFinalInvokeForWindow: boolean;
+              state: { count: number };
+              window: { start: string };
+            },
+        )
+        .filter((e) => e.isFinalInvokeForWindow);
+    await eventually(
+      async () => (finals().reduce((n, e) => n + e.state.count, 0) >= 1500 ? true : undefined),
+      30_000,
+    );
+    expect(finals().reduce((n, e) => n + e.state.count, 0)).toBe(1500);
+    const starts = finals().map((e) => e.window.start);
+    expect(new Set(starts).size).toBe(starts.length);
+    await remove(uuid);
+  });
 });

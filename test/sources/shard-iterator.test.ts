@@ -21,8 +21,10 @@ function shard() {
   const calls: ShardCalls<string> = {
     async iterator(from) {
       asked.push(from);
-      if (from.type === "AFTER_SEQUENCE_NUMBER") return `at:${Number(from.sequenceNumber) + 1}`;
-      return `at:${oldest}`;
+      if (from.type !== "AFTER_SEQUENCE_NUMBER") return `at:${oldest}`;
+      // DynamoDB Streams refuses an iterator this far back outright; Kinesis-like services fail the read.
+      if (Number(from.sequenceNumber) < 0) throw new Trimmed("the sequence number is past the retention");
+      return `at:${Number(from.sequenceNumber) + 1}`;
     },
     async records(iterator, limit) {
       const at = Number(iterator.split(":")[1]);
@@ -57,6 +59,18 @@ describe("the shard iterator reader", () => {
       if (read.ended) break;
     }
     expect(ids).toEqual(["7", "8", "9"]);
+  });
+
+  it("also goes on from the oldest record when the iterator itself is refused as trimmed", async () => {
+    const { calls, asked } = shard();
+    const reader = new IteratorShardReader(
+      calls,
+      { type: "AFTER_SEQUENCE_NUMBER", sequenceNumber: "-5" },
+      100,
+      toRecord,
+    );
+    expect((await reader.read(10, never)).records.map((r) => r.id)).toEqual(["5", "6"]);
+    expect(asked.map((p) => p.type)).toEqual(["AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON"]);
   });
 
   it("passes other errors up", async () => {
