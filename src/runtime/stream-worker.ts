@@ -134,8 +134,11 @@ export class StreamWorker<R extends StreamRecord> {
     for (const shard of shards) {
       const checkpoint = this.checkpoints.get(shard.id);
       if (this.runners.has(shard.id) || checkpoint?.ended) continue;
-      // A parent no longer listed has been trimmed away: nothing of it is left to read first.
-      const parentsDone = shard.parentIds.every((p) => !listed.has(p) || this.checkpoints.get(p)?.ended);
+      // A parent no longer listed has been trimmed away: nothing of it is left to read first, unless its
+      // runner is still at work on what it had read.
+      const parentsDone = shard.parentIds.every(
+        (p) => this.checkpoints.get(p)?.ended || (!listed.has(p) && !this.runners.has(p)),
+      );
       if (!parentsDone) continue;
       const from: ShardPosition =
         checkpoint?.sequenceNumber !== undefined
