@@ -467,4 +467,36 @@ describe("Kinesis to a function", () => {
     expect(new Set(starts).size).toBe(starts.length);
     await remove(uuid);
   });
+
+  it("retries an on-failure destination that cannot take the record, then reports it and goes on", {
+    timeout: 60_000,
+  }, async () => {
+    const stream = await createKinesisStream();
+    fn.on(stream, ({ event }) =>
+      recordsOf([{ event } as Invocation]).some(
+        (r) => Buffer.from(r.kinesis.data, "base64").toString() === "k0:0",
+      )
+        ? { status: 500, body: { errorType: "Error", errorMessage: "poison" } }
+        : { body: {} },
+    );
+    await putKinesisRecords(stream, entries(2, 1));
+    const missing = "arn:aws:sqs:us-east-1:000000000000:no-such-queue";
+    const uuid = await map(stream, {
+      BatchSize: 1,
+      MaximumRetryAttempts: 0,
+      DestinationConfig: { OnFailure: { Destination: missing } },
+    });
+    const result = await eventually(async () => {
+      const value = String((await get(uuid)).LastProcessingResult);
+      return value.includes(missing) ? value : undefined;
+    }, 30_000);
+    expect(result).toMatch(
+      /^PROBLEM: Could not deliver the on-failure record to arn:aws:sqs:.*no-such-queue: /,
+    );
+    await eventually(async () => (dataOf(stream).includes("k0:1") ? true : undefined), 20_000);
+    const metrics = await (await fetch(`${sut.endpoint}/metrics`)).text();
+    expect(metrics).toMatch(new RegExp(`DestinationDeliveryFailures\\{uuid="${uuid}",[^}]*\\} 1`));
+    expect(metrics).toMatch(new RegExp(`DroppedEventCount\\{uuid="${uuid}",[^}]*\\} 1`));
+    await remove(uuid);
+  });
 });
