@@ -17,8 +17,11 @@ import { sleep } from "./sleep.js";
 
 /** Kinesis returns at most 10,000 records a read. */
 const MAX_READ = 10_000;
-/** Records read ahead of the lanes, beyond two full batches per lane: enough to keep them busy, bounded. */
-const MIN_READ_AHEAD = 500;
+/**
+ * Records read ahead of the lanes: a whole read's worth, or two full batches per lane if more. Reads are few
+ * and large (GetRecords allows 5 calls a second per shard): the next one waits until half has been used.
+ */
+const MIN_READ_AHEAD = MAX_READ;
 /** Bytes read ahead, at most: Kinesis records reach 1 MB each. */
 const MAX_READ_AHEAD_BYTES = 64 * 1024 * 1024;
 /** Backoff after a failing read: doubling from the first to the last, with jitter. */
@@ -99,17 +102,24 @@ export class ShardRunner<R extends StreamRecord> {
     const stop = () => this.wake.abort();
     signal.addEventListener("abort", stop, { once: true });
     let ended = false;
-    let idle = false;
     let failures = 0;
+    /** Reads wait for this: after an empty read, an idle poll; after a failed one, a backoff. */
+    let nextReadAt = 0;
     try {
       while (!signal.aborted && this.failure === undefined) {
         // A fresh alarm each turn: a lane finishing from here on cuts the coming pause short.
         if (this.wake.signal.aborted) this.wake = new AbortController();
-        if (!ended && this.hasRoom()) {
-          let read: Awaited<ReturnType<ShardReader<R>["read"]>>;
+        // Lanes start on what is already read before the next read goes out, and work while it is out.
+        this.dispatchAll(ended, signal);
+        if (!ended && this.hasRoom() && Date.now() >= nextReadAt) {
           try {
-            read = await reader.read(Math.min(MAX_READ, this.maxBuffered - this.buffered), signal);
+            const read = await reader.read(Math.min(MAX_READ, this.maxBuffered - this.buffered), signal);
             failures = 0;
+            // Kinesis may answer a read with no records while more wait (MillisBehindLatest > 0): read on then.
+            this.caughtUp = read.behindMs === undefined ? read.records.length === 0 : read.behindMs === 0;
+            nextReadAt = this.caughtUp ? Date.now() + source.idlePollMs : 0;
+            ended = read.ended;
+            this.take(read.records);
           } catch (err) {
             if (signal.aborted) break;
             failures++;
@@ -119,25 +129,15 @@ export class ShardRunner<R extends StreamRecord> {
                 "reading the shard failed",
               );
             const [first, last] = READ_BACKOFF_MS;
-            await sleep(
-              Math.min(last, first * 2 ** (failures - 1)) * (0.5 + Math.random() / 2),
-              this.wake.signal,
-            );
-            continue;
+            nextReadAt = Date.now() + Math.min(last, first * 2 ** (failures - 1)) * (0.5 + Math.random() / 2);
           }
-          idle = read.records.length === 0;
-          this.caughtUp = idle || read.behindMs === 0;
-          ended = read.ended;
-          this.take(read.records);
+          this.dispatchAll(ended, signal);
         }
-        const now = Date.now();
-        for (const lane of this.lanes) this.dispatch(lane, now, ended, signal);
-        if (this.settleable(now, ended)) this.settle(ended, signal);
         if (ended && this.ledger.pending === 0 && this.lanes.every((l) => !l.busy)) {
           await this.save(true);
           return "ended";
         }
-        await this.pause(ended || !this.hasRoom() ? undefined : idle ? source.idlePollMs : 0);
+        await this.pause(!ended && this.hasRoom() ? Math.max(0, nextReadAt - Date.now()) : undefined);
       }
       await Promise.all(this.lanes.map((lane) => lane.busy));
       await this.saving;
@@ -147,8 +147,15 @@ export class ShardRunner<R extends StreamRecord> {
     }
   }
 
+  private dispatchAll(ended: boolean, signal: AbortSignal): void {
+    const now = Date.now();
+    for (const lane of this.lanes) this.dispatch(lane, now, ended, signal);
+    if (this.settleable(now, ended)) this.settle(ended, signal);
+  }
+
+  /** Room for a read: no more than half the read-ahead left, and under the byte bound. */
   private hasRoom(): boolean {
-    return this.buffered < this.maxBuffered && this.bufferedBytes < MAX_READ_AHEAD_BYTES;
+    return this.buffered <= this.maxBuffered / 2 && this.bufferedBytes < MAX_READ_AHEAD_BYTES;
   }
 
   /** New records: into the ledger in shard order; the filter's rejects are final at once, the rest go to lanes. */
