@@ -3,7 +3,9 @@
  * shape of the Lambda Runtime Interface Emulator's invoke endpoint, so a Lambda container image run locally is a
  * valid target.
  */
+
 import { type Dispatcher, Pool } from "undici";
+import { eventText } from "../pipeline/payload-size.js";
 import {
   errorFromPayload,
   type FunctionError,
@@ -43,7 +45,7 @@ export class HttpInvoker implements Invoker {
           "x-amz-function-name": context.functionName,
           "lambda-runtime-aws-request-id": context.awsRequestId,
         },
-        body: JSON.stringify(event),
+        body: eventText(event),
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });
       const body = await response.body.text();

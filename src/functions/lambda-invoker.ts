@@ -3,8 +3,10 @@
  * its credentials chain, and AWS_ENDPOINT_URL_LAMBDA or AWS_ENDPOINT_URL to point it elsewhere. AWS enforces the
  * function's own timeout, so Sluice's `timeout` setting does not apply here.
  */
+
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { awsClientOptions, regionForArn } from "../aws/client-config.js";
+import { eventText } from "../pipeline/payload-size.js";
 import {
   errorFromPayload,
   type InvocationContext,
@@ -38,7 +40,7 @@ export class LambdaInvoker implements Invoker {
         new InvokeCommand({
           FunctionName: this.target.arn,
           InvocationType: "RequestResponse",
-          Payload: new TextEncoder().encode(JSON.stringify(event)),
+          Payload: new TextEncoder().encode(eventText(event)),
         }),
         signal ? { abortSignal: signal } : {},
       );

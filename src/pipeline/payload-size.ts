@@ -22,7 +22,29 @@ export const RECORDS_ENVELOPE_BYTES = Buffer.byteLength('{"Records":[]}');
  * byte, which keeps the sum an upper bound of the real payload.
  */
 export function recordBytes(event: unknown): number {
+  return sizedJson(event).bytes;
+}
+
+/** A record's JSON text and its share of the payload: sources keep the text, so a batch is not serialised twice. */
+export function sizedJson(event: unknown): { json: string; bytes: number } {
   const json = JSON.stringify(event) as string | undefined;
   if (json === undefined) throw new TypeError("an event entry must be a JSON value");
-  return Buffer.byteLength(json, "utf8") + 1;
+  return { json, bytes: Buffer.byteLength(json, "utf8") + 1 };
+}
+
+/**
+ * An event already serialised: invokers send its text as is. JSON.stringify of it (an S3 on-failure record's
+ * payload) still gives the same JSON, through toJSON.
+ */
+export class JsonEvent {
+  constructor(readonly text: string) {}
+
+  toJSON(): unknown {
+    return JSON.parse(this.text);
+  }
+}
+
+/** The JSON text an invoker sends for an event. */
+export function eventText(event: unknown): string {
+  return event instanceof JsonEvent ? event.text : (JSON.stringify(event) ?? "null");
 }

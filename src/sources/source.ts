@@ -1,3 +1,5 @@
+import { JsonEvent } from "../pipeline/payload-size.js";
+
 /**
  * What a source gives the pipeline. A source turns broker messages into event records in AWS's exact shape and
  * settles them when the pipeline says how their invocation ended; it never invokes a function.
@@ -10,14 +12,21 @@ export interface SourceRecord {
   event: Record<string, unknown>;
   /** Its share of the invocation payload: the event's JSON bytes plus a separator. */
   bytes: number;
+  /** The event's JSON text, when the source kept it from sizing the record: batches are joined from it. */
+  json?: string;
   /** Epoch ms the broker received it: for record age, IteratorAge and windows. */
   arrivedAt: number;
   /** What must stay in order: an SQS FIFO message group, a partition key. */
   orderKey?: string;
 }
 
-/** The event most sources give a function: `{"Records": [...]}`, each record as AWS shapes it. */
-export function recordsEvent(records: readonly SourceRecord[]): { Records: Record<string, unknown>[] } {
+/**
+ * The event most sources give a function: `{"Records": [...]}`, each record as AWS shapes it; joined from the
+ * records' JSON text when they all kept it.
+ */
+export function recordsEvent(records: readonly SourceRecord[]): unknown {
+  if (records.every((r) => r.json !== undefined))
+    return new JsonEvent(`{"Records":[${records.map((r) => r.json).join(",")}]}`);
   return { Records: records.map((r) => r.event) };
 }
 
@@ -80,7 +89,7 @@ export interface StreamSource<R extends StreamRecord = StreamRecord> {
   shards(): Promise<Shard[]>;
   openShard(shardId: string, from: ShardPosition): ShardReader<R>;
   /** The function's event for a batch of one shard (`{"Records": [...]}`). */
-  batchEvent(records: readonly R[]): Record<string, unknown>;
+  batchEvent(records: readonly R[]): unknown;
   /** The bytes of that event besides the records' own: what the 6 MB payload cap counts on top. */
   readonly envelopeBytes: number;
   /** How long to wait before reading a shard again after a read that returned nothing. */

@@ -3,6 +3,7 @@
  * does not bound how many threads run; the caller does (see invokers.ts), so that reservedConcurrency means the
  * same for every kind of target.
  */
+import { eventText } from "../../pipeline/payload-size.js";
 import type { InvocationContext, InvokeResult, Invoker } from "../invoke.js";
 import { locateHandler } from "./handler-path.js";
 import type { InvokeRequest, WorkerSetup } from "./protocol.js";
@@ -44,7 +45,7 @@ export class HandlerInvoker implements Invoker {
     const thread = this.takeIdle() ?? (await this.start());
     const timeoutMs = this.target.timeoutSeconds * 1000;
     const request: InvokeRequest = {
-      eventJson: JSON.stringify(event) ?? "null",
+      eventJson: eventText(event),
       awsRequestId: context.awsRequestId,
       functionVersion: context.qualifier ?? "$LATEST",
       invokedFunctionArn: context.functionArn,

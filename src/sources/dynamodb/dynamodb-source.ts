@@ -14,7 +14,7 @@ import {
 } from "@aws-sdk/client-dynamodb-streams";
 import { regionForArn } from "../../aws/client-config.js";
 import { describeServiceError } from "../../aws/service-error.js";
-import { RECORDS_ENVELOPE_BYTES, recordBytes } from "../../pipeline/payload-size.js";
+import { RECORDS_ENVELOPE_BYTES, sizedJson } from "../../pipeline/payload-size.js";
 import { IteratorShardReader } from "../shard-iterator.js";
 import {
   recordsEvent,
@@ -130,7 +130,7 @@ export class DynamodbStreamSource implements StreamSource<DynamodbRecord> {
     return {
       id: change.SequenceNumber as string,
       event,
-      bytes: recordBytes(event),
+      ...sizedJson(event),
       arrivedAt: (change.ApproximateCreationDateTime as Date).getTime(),
       orderKey: itemKey(change.Keys ?? {}),
     };

@@ -15,7 +15,7 @@ import {
 } from "@aws-sdk/client-kinesis";
 import { regionForArn } from "../../aws/client-config.js";
 import { describeServiceError } from "../../aws/service-error.js";
-import { RECORDS_ENVELOPE_BYTES, recordBytes } from "../../pipeline/payload-size.js";
+import { RECORDS_ENVELOPE_BYTES, sizedJson } from "../../pipeline/payload-size.js";
 import { IteratorShardReader } from "../shard-iterator.js";
 import {
   recordsEvent,
@@ -133,7 +133,7 @@ export class KinesisSource implements StreamSource<KinesisRecord> {
     return {
       id: record.SequenceNumber as string,
       event,
-      bytes: recordBytes(event),
+      ...sizedJson(event),
       arrivedAt: (record.ApproximateArrivalTimestamp as Date).getTime(),
       orderKey: record.PartitionKey as string,
     };

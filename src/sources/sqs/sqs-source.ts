@@ -10,7 +10,7 @@ import {
   ReceiveMessageCommand,
 } from "@aws-sdk/client-sqs";
 import { regionForArn } from "../../aws/client-config.js";
-import { RECORDS_ENVELOPE_BYTES, recordBytes } from "../../pipeline/payload-size.js";
+import { RECORDS_ENVELOPE_BYTES, sizedJson } from "../../pipeline/payload-size.js";
 import { type QueueSource, recordsEvent, type SourceRecord } from "../source.js";
 import { parseQueueArn, sqsClient } from "./client.js";
 import { describeSqsError } from "./errors.js";
@@ -61,7 +61,7 @@ export class SqsSource implements QueueSource<SqsRecord> {
           id: message.MessageId as string,
           receiptHandle: message.ReceiptHandle as string,
           event,
-          bytes: recordBytes(event),
+          ...sizedJson(event),
           arrivedAt: Number(message.Attributes?.SentTimestamp ?? Date.now()),
           ...(groupId !== undefined ? { orderKey: groupId } : {}),
         };

@@ -115,7 +115,7 @@ describe("KinesisSource", () => {
       arrivedAt: Math.round(arrival * 1000),
       bytes: recordBytes(record.event),
     });
-    expect(source.batchEvent([record])).toEqual({ Records: [record.event] });
+    expect(JSON.parse(JSON.stringify(source.batchEvent([record])))).toEqual({ Records: [record.event] });
     expect(source.envelopeBytes).toBe(Buffer.byteLength('{"Records":[]}'));
     expect(source.idlePollMs).toBe(300);
   });
