@@ -12,10 +12,10 @@
  * contenders; the median round is reported. Latency: LATENCY_MESSAGES sent one at a time at LATENCY_RATE/s to an
  * idle contender; each record's Date.now() - SentTimestamp when the handler sees it.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+
+import { readFileSync } from "node:fs";
 import { Agent } from "node:http";
-import os, { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import os from "node:os";
 import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
@@ -28,11 +28,10 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import type { FastifyBaseLogger } from "fastify";
-import pino from "pino";
 import { Consumer } from "sqs-consumer";
 import { SQS_INITIAL_CONCURRENCY } from "../../src/runtime/workers.js";
 import { count, markdownTable, rate, ratio } from "../filter/table.js";
+import { type BenchSluice, median, sleep, startBenchSluice } from "../harness.js";
 
 export const SQS_ENDPOINT = process.env.BENCH_SQS_ENDPOINT ?? "http://127.0.0.1:4576";
 const REGION = "us-east-1";
@@ -97,7 +96,6 @@ const sqs = new SQSClient({
   requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: 256 }) }),
 });
 
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 let queues = 0;
 /** Sluice's mean invocation time (worker-thread round trip) in its last throughput run. */
 let lastSluiceInvokeMs = Number.NaN;
@@ -228,84 +226,24 @@ function startSqsConsumer(url: string, hooks: Hooks): Running {
   };
 }
 
-/** (c) Sluice in-process with two handler functions, `noop` and `latency`. */
-interface SluiceUnderTest {
-  endpoint: string;
-  latencyFile: string;
-  map(functionName: string, queueArn: string, maxConcurrency?: number): Promise<string>;
-  unmap(uuid: string): Promise<void>;
-  deleted(uuid: string): Promise<number>;
-  /** The mapping's mean InvocationDurationSeconds so far, in ms. */
-  meanInvokeMs(uuid: string): Promise<number>;
-  close(): Promise<void>;
-}
+/** (c) Sluice: a mapping of the queue to one of the bench's handler functions, BatchSize 10. */
+const mappingOf = (FunctionName: string, EventSourceArn: string, maxConcurrency?: number) => ({
+  FunctionName,
+  EventSourceArn,
+  BatchSize: 10,
+  ...(maxConcurrency ? { ScalingConfig: { MaximumConcurrency: maxConcurrency } } : {}),
+});
 
-async function startSluice(): Promise<SluiceUnderTest> {
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL_SQS: SQS_ENDPOINT,
-    AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-  });
-  const { parseConfig } = await import("../../src/config/config.js");
-  const { createSluice } = await import("../../src/sluice.js");
-  const dataDir = mkdtempSync(join(tmpdir(), "sluice-bench-sqs-"));
-  const latencyFile = join(dataDir, "latency.txt");
-  writeFileSync(latencyFile, "");
-  const here = import.meta.dirname;
-  const config = parseConfig(
+const startSluice = () =>
+  startBenchSluice(
     {
-      functions: {
-        noop: { handler: `${resolve(here, "noop")}.handler`, timeout: 30 },
-        latency: {
-          handler: `${resolve(here, "latency")}.handler`,
-          timeout: 30,
-          environment: { LATENCY_FILE: latencyFile },
-        },
-      },
+      AWS_ENDPOINT_URL_SQS: SQS_ENDPOINT,
+      AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
     },
-    process.cwd(),
+    import.meta.dirname,
   );
-  const logger = pino({ level: process.env.SLUICE_LOG_LEVEL ?? "warn" }) as FastifyBaseLogger;
-  const sluice = createSluice({ config, dataDir, logger });
-  const endpoint = await sluice.listen("127.0.0.1", 0);
-  const esm = `${endpoint}/2015-03-31/event-source-mappings/`;
-  return {
-    endpoint,
-    latencyFile,
-    async map(FunctionName, EventSourceArn, maxConcurrency) {
-      const response = await fetch(esm, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          FunctionName,
-          EventSourceArn,
-          BatchSize: 10,
-          ...(maxConcurrency ? { ScalingConfig: { MaximumConcurrency: maxConcurrency } } : {}),
-        }),
-      });
-      const text = await response.text();
-      if (response.status !== 202) throw new Error(`creating the mapping: ${response.status} ${text}`);
-      return String((JSON.parse(text) as { UUID: string }).UUID);
-    },
-    async unmap(uuid) {
-      await (await fetch(`${esm}${uuid}`, { method: "DELETE" })).text();
-    },
-    deleted: (uuid) => metric(endpoint, "DeletedEventCount", uuid),
-    async meanInvokeMs(uuid) {
-      const sum = await metric(endpoint, "InvocationDurationSeconds_sum", uuid);
-      return (1000 * sum) / (await metric(endpoint, "InvocationDurationSeconds_count", uuid));
-    },
-    close: () => sluice.close(),
-  };
-}
-
-/** One series of Sluice's /metrics, for one mapping (0 when absent). */
-async function metric(endpoint: string, name: string, uuid: string): Promise<number> {
-  const text = await (await fetch(`${endpoint}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith(`${name}{`) && l.includes(uuid));
-  return line ? Number(line.slice(line.lastIndexOf(" ") + 1)) : 0;
-}
 
 /** Messages/s of one in-process contender (a or b) on a fresh pre-loaded queue. */
 async function throughputOf(
@@ -335,15 +273,15 @@ async function throughputOf(
   return n / elapsed;
 }
 
-async function throughputOfSluice(sut: SluiceUnderTest, n: number, maxConcurrency?: number): Promise<number> {
+async function throughputOfSluice(sut: BenchSluice, n: number, maxConcurrency?: number): Promise<number> {
   const { url, arn } = await createQueue("sluice");
   await preload(url, n);
   const t0 = process.hrtime.bigint();
-  const uuid = await sut.map("noop", arn, maxConcurrency);
+  const uuid = await sut.map(mappingOf("noop", arn, maxConcurrency));
   let deleted = 0;
   while (deleted < n && Number(process.hrtime.bigint() - t0) / 1e6 < RUN_TIMEOUT_MS) {
     await sleep(METRICS_POLL_MS);
-    deleted = await sut.deleted(uuid);
+    deleted = await sut.metric("DeletedEventCount", uuid);
   }
   const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
   lastSluiceInvokeMs = await sut.meanInvokeMs(uuid);
@@ -392,9 +330,9 @@ async function latencyInProcess(
   return latencyOf(contender, samples);
 }
 
-async function latencyOfSluice(sut: SluiceUnderTest): Promise<Latency> {
+async function latencyOfSluice(sut: BenchSluice): Promise<Latency> {
   const { url, arn } = await createQueue("sluice-latency");
-  const uuid = await sut.map("latency", arn);
+  const uuid = await sut.map(mappingOf("latency", arn));
   const read = () =>
     readFileSync(sut.latencyFile, "utf8")
       .split("\n")
@@ -406,12 +344,6 @@ async function latencyOfSluice(sut: SluiceUnderTest): Promise<Latency> {
   await deleteQueue(url);
   return latencyOf(SLUICE, read());
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((x, y) => x - y);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-};
 
 export async function runSqsBench(options: SqsBenchOptions = {}): Promise<SqsBenchResult> {
   const log = options.log ?? ((line: string) => console.log(line));

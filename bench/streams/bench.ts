@@ -14,10 +14,10 @@
  * idle contender, each carrying its put time; the bare loop polls an idle shard once a second, as AWS does.
  * Both contenders' GetRecords calls are counted by a middleware on their Kinesis clients.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+
+import { readFileSync } from "node:fs";
 import { Agent } from "node:http";
-import os, { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import os from "node:os";
 import {
   CreateStreamCommand,
   DeleteStreamCommand,
@@ -31,10 +31,9 @@ import {
   PutRecordsCommand,
 } from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import type { FastifyBaseLogger } from "fastify";
-import pino from "pino";
 import { sleep as abortableSleep } from "../../src/runtime/sleep.js";
 import { count, markdownTable, rate, ratio } from "../filter/table.js";
+import { type BenchSluice, median, sleep, startBenchSluice } from "../harness.js";
 
 export const KINESIS_ENDPOINT = process.env.BENCH_KINESIS_ENDPOINT ?? "http://127.0.0.1:4567";
 const REGION = "us-east-1";
@@ -137,7 +136,6 @@ const bareReads: Reads = { calls: 0, firstIteratorAt: undefined };
 countReads(kinesis, bareReads);
 const sluiceReads: Reads = { calls: 0, firstIteratorAt: undefined };
 
-const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 let streams = 0;
 /** Sluice's mean invocation time (worker-thread round trip) in its last throughput run. */
 let lastSluiceInvokeMs = Number.NaN;
@@ -236,92 +234,29 @@ function startBare(name: string, seen: Seen, idlePollMs: number): Running {
   };
 }
 
-/** (c) Sluice in-process with two handler functions, `noop` and `latency`. */
-interface SluiceUnderTest {
-  latencyFile: string;
-  map(functionName: string, streamArn: string): Promise<string>;
-  /** Deletes the mapping and waits until it is gone, so its stream can go too. */
-  unmap(uuid: string): Promise<void>;
-  invoked(uuid: string): Promise<number>;
-  /** The mapping's mean InvocationDurationSeconds so far, in ms. */
-  meanInvokeMs(uuid: string): Promise<number>;
-  close(): Promise<void>;
-}
-
-async function startSluice(): Promise<SluiceUnderTest> {
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL_KINESIS: KINESIS_ENDPOINT,
-    AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-  });
-  const { parseConfig } = await import("../../src/config/config.js");
-  const { createSluice } = await import("../../src/sluice.js");
-  // Sluice's own Kinesis client (one per region, shared by its sources): its GetRecords calls get counted.
+/** (c) Sluice, its own Kinesis client (one per region, shared by its sources) counted like the bare loop's. */
+async function startSluice(): Promise<BenchSluice> {
+  const sut = await startBenchSluice(
+    {
+      AWS_ENDPOINT_URL_KINESIS: KINESIS_ENDPOINT,
+      AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+    },
+    import.meta.dirname,
+  );
   const { kinesisClient } = await import("../../src/sources/kinesis/client.js");
   countReads(kinesisClient(REGION), sluiceReads);
-  const dataDir = mkdtempSync(join(tmpdir(), "sluice-bench-streams-"));
-  const latencyFile = join(dataDir, "latency.txt");
-  writeFileSync(latencyFile, "");
-  const here = import.meta.dirname;
-  const config = parseConfig(
-    {
-      functions: {
-        noop: { handler: `${resolve(here, "noop")}.handler`, timeout: 30 },
-        latency: {
-          handler: `${resolve(here, "latency")}.handler`,
-          timeout: 30,
-          environment: { LATENCY_FILE: latencyFile },
-        },
-      },
-    },
-    process.cwd(),
-  );
-  const logger = pino({ level: process.env.SLUICE_LOG_LEVEL ?? "warn" }) as FastifyBaseLogger;
-  const sluice = createSluice({ config, dataDir, logger });
-  const endpoint = await sluice.listen("127.0.0.1", 0);
-  const esm = `${endpoint}/2015-03-31/event-source-mappings/`;
-  return {
-    latencyFile,
-    async map(FunctionName, EventSourceArn) {
-      const response = await fetch(esm, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          FunctionName,
-          EventSourceArn,
-          StartingPosition: "TRIM_HORIZON",
-          BatchSize: BATCH_SIZE,
-        }),
-      });
-      const text = await response.text();
-      if (response.status !== 202) throw new Error(`creating the mapping: ${response.status} ${text}`);
-      return String((JSON.parse(text) as { UUID: string }).UUID);
-    },
-    async unmap(uuid) {
-      await (await fetch(`${esm}${uuid}`, { method: "DELETE" })).text();
-      for (let i = 0; i < 250; i++) {
-        const response = await fetch(`${esm}${uuid}`);
-        await response.text();
-        if (response.status === 404) return;
-        await sleep(20);
-      }
-    },
-    invoked: (uuid) => metric(endpoint, "InvokedEventCount", uuid),
-    async meanInvokeMs(uuid) {
-      const sum = await metric(endpoint, "InvocationDurationSeconds_sum", uuid);
-      return (1000 * sum) / (await metric(endpoint, "InvocationDurationSeconds_count", uuid));
-    },
-    close: () => sluice.close(),
-  };
+  return sut;
 }
 
-/** One series of Sluice's /metrics, for one mapping (0 when absent). */
-async function metric(endpoint: string, name: string, uuid: string): Promise<number> {
-  const text = await (await fetch(`${endpoint}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith(`${name}{`) && l.includes(uuid));
-  return line ? Number(line.slice(line.lastIndexOf(" ") + 1)) : 0;
-}
+/** A mapping of the stream to one of the bench's handler functions, from TRIM_HORIZON. */
+const mappingOf = (FunctionName: string, EventSourceArn: string) => ({
+  FunctionName,
+  EventSourceArn,
+  StartingPosition: "TRIM_HORIZON",
+  BatchSize: BATCH_SIZE,
+});
 
 /** A contender's records/s on a fresh pre-loaded stream, and its GetRecords calls per shard. */
 interface Measured {
@@ -359,17 +294,17 @@ async function throughputOfBare(tag: string, n: number): Promise<Measured> {
   return { perSecond: n / elapsed, readsPerShard: calls / SHARDS };
 }
 
-async function throughputOfSluice(sut: SluiceUnderTest, n: number): Promise<Measured> {
+async function throughputOfSluice(sut: BenchSluice, n: number): Promise<Measured> {
   const { name, arn } = await createStream("sluice");
   await preload(name, n);
   const callsBefore = sluiceReads.calls;
   sluiceReads.firstIteratorAt = undefined;
   const t0 = process.hrtime.bigint();
-  const uuid = await sut.map("noop", arn);
+  const uuid = await sut.map(mappingOf("noop", arn));
   let invoked = 0;
   while (invoked < n && Number(process.hrtime.bigint() - t0) / 1e6 < RUN_TIMEOUT_MS) {
     await sleep(METRICS_POLL_MS);
-    invoked = await sut.invoked(uuid);
+    invoked = await sut.metric("InvokedEventCount", uuid);
   }
   // Both clocks run from the contender's first GetShardIterator: the data path, not the control plane.
   const started = firstIterator(sluiceReads, t0);
@@ -449,9 +384,9 @@ async function latencyOfBare(): Promise<Latency> {
   return latency;
 }
 
-async function latencyOfSluice(sut: SluiceUnderTest): Promise<Latency> {
+async function latencyOfSluice(sut: BenchSluice): Promise<Latency> {
   const { name, arn } = await createStream("latency-sluice");
-  const uuid = await sut.map("latency", arn);
+  const uuid = await sut.map(mappingOf("latency", arn));
   const latency = await latencyOf(SLUICE, name, sluiceReads, () =>
     readFileSync(sut.latencyFile, "utf8")
       .split("\n")
@@ -463,11 +398,6 @@ async function latencyOfSluice(sut: SluiceUnderTest): Promise<Latency> {
   return latency;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((x, y) => x - y);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-};
 const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
 
 export async function runStreamsBench(options: StreamsBenchOptions = {}): Promise<StreamsBenchResult> {

@@ -1,0 +1,102 @@
+/**
+ * What the SQS and streams benchmarks share: Sluice run in-process with the bench's `noop` and `latency` handler
+ * functions, read through its HTTP API and /metrics as a user would, and the small statistics both report.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { FastifyBaseLogger } from "fastify";
+import pino from "pino";
+
+export const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
+
+export const median = (xs: number[]) => {
+  const s = [...xs].sort((x, y) => x - y);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+};
+
+/** One series of Sluice's /metrics, for one mapping (0 when absent). */
+export async function metric(endpoint: string, name: string, uuid: string): Promise<number> {
+  const text = await (await fetch(`${endpoint}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${name}{`) && l.includes(uuid));
+  return line ? Number(line.slice(line.lastIndexOf(" ") + 1)) : 0;
+}
+
+export interface BenchSluice {
+  endpoint: string;
+  /** Where the `latency` function writes one line per record. */
+  latencyFile: string;
+  /** Creates a mapping (CreateEventSourceMapping's body); its UUID. */
+  map(body: Record<string, unknown>): Promise<string>;
+  /** Deletes the mapping and waits until it is gone, so its source can go too. */
+  unmap(uuid: string): Promise<void>;
+  metric(name: string, uuid: string): Promise<number>;
+  /** The mapping's mean InvocationDurationSeconds so far, in ms. */
+  meanInvokeMs(uuid: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * Sluice in-process, its SDK clients pointed by `env` (AWS_ENDPOINT_URL_<SERVICE>, region, credentials), with
+ * `functionsDir`'s noop.mjs and latency.mjs as handler functions `noop` and `latency`.
+ */
+export async function startBenchSluice(
+  env: Record<string, string>,
+  functionsDir: string,
+): Promise<BenchSluice> {
+  Object.assign(process.env, env);
+  // Imported after the environment is set: SDK clients read it when made.
+  const { parseConfig } = await import("../src/config/config.js");
+  const { createSluice } = await import("../src/sluice.js");
+  const dataDir = mkdtempSync(join(tmpdir(), "sluice-bench-"));
+  const latencyFile = join(dataDir, "latency.txt");
+  writeFileSync(latencyFile, "");
+  const config = parseConfig(
+    {
+      functions: {
+        noop: { handler: `${resolve(functionsDir, "noop")}.handler`, timeout: 30 },
+        latency: {
+          handler: `${resolve(functionsDir, "latency")}.handler`,
+          timeout: 30,
+          environment: { LATENCY_FILE: latencyFile },
+        },
+      },
+    },
+    process.cwd(),
+  );
+  const logger = pino({ level: process.env.SLUICE_LOG_LEVEL ?? "warn" }) as FastifyBaseLogger;
+  const sluice = createSluice({ config, dataDir, logger });
+  const endpoint = await sluice.listen("127.0.0.1", 0);
+  const esm = `${endpoint}/2015-03-31/event-source-mappings/`;
+  const read = (name: string, uuid: string) => metric(endpoint, name, uuid);
+  return {
+    endpoint,
+    latencyFile,
+    async map(body) {
+      const response = await fetch(esm, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      const text = await response.text();
+      if (response.status !== 202) throw new Error(`creating the mapping: ${response.status} ${text}`);
+      return String((JSON.parse(text) as { UUID: string }).UUID);
+    },
+    async unmap(uuid) {
+      await (await fetch(`${esm}${uuid}`, { method: "DELETE" })).text();
+      for (let i = 0; i < 250; i++) {
+        const response = await fetch(`${esm}${uuid}`);
+        await response.text();
+        if (response.status === 404) return;
+        await sleep(20);
+      }
+    },
+    metric: read,
+    async meanInvokeMs(uuid) {
+      const sum = await read("InvocationDurationSeconds_sum", uuid);
+      return (1000 * sum) / (await read("InvocationDurationSeconds_count", uuid));
+    },
+    close: () => sluice.close(),
+  };
+}
