@@ -57,7 +57,7 @@ export interface StreamWorkerOptions<R extends StreamRecord> {
   filter: ((event: Record<string, unknown>) => boolean) | undefined;
   retry: StreamRetryPolicy;
   destination: { arn: string; sender: Destination } | undefined;
-  store: Pick<Store, "getCheckpoints" | "putCheckpoint">;
+  store: Pick<Store, "getCheckpoints" | "putCheckpoint" | "putCheckpoints">;
   metrics: Metrics;
   log: FastifyBaseLogger;
   onProcessingResult(result: string): void;
@@ -128,8 +128,9 @@ export class StreamWorker<R extends StreamRecord> {
     const listed = new Set(shards.map((s) => s.id));
     const firstListing = this.checkpoints.size === 0;
     if (firstListing) {
-      for (const shard of shards)
-        await this.save({ shardId: shard.id, sequenceNumber: undefined, ended: false });
+      const start = shards.map((shard) => ({ shardId: shard.id, sequenceNumber: undefined, ended: false }));
+      await this.options.store.putCheckpoints(this.options.uuid, start);
+      for (const checkpoint of start) this.checkpoints.set(checkpoint.shardId, checkpoint);
     }
     for (const shard of shards) {
       const checkpoint = this.checkpoints.get(shard.id);

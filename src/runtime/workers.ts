@@ -32,7 +32,7 @@ export const SQS_IDLE_CONCURRENCY = 2;
 export interface WorkerDependencies {
   invokers: Invokers;
   service: MappingService;
-  store: Pick<Store, "getCheckpoints" | "putCheckpoint">;
+  store: Pick<Store, "getCheckpoints" | "putCheckpoint" | "putCheckpoints">;
   metrics: Metrics;
   region: string;
   /** The execution role a function's stream events name (`invokeIdentityArn`). */

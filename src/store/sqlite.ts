@@ -118,7 +118,17 @@ export class SqliteStore implements Store {
     this.statements.deleteCheckpoints.run(uuid);
   }
 
-  async putCheckpoint(uuid: string, { shardId, sequenceNumber, ended }: ShardCheckpoint): Promise<void> {
+  async putCheckpoint(uuid: string, checkpoint: ShardCheckpoint): Promise<void> {
+    this.writeCheckpoint(uuid, checkpoint);
+  }
+
+  async putCheckpoints(uuid: string, checkpoints: readonly ShardCheckpoint[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const checkpoint of checkpoints) this.writeCheckpoint(uuid, checkpoint);
+    })();
+  }
+
+  private writeCheckpoint(uuid: string, { shardId, sequenceNumber, ended }: ShardCheckpoint): void {
     this.statements.putCheckpoint.run(uuid, shardId, sequenceNumber ?? null, ended ? 1 : 0);
   }
 

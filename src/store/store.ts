@@ -28,6 +28,8 @@ export interface Store {
   getCheckpoints(uuid: string): Promise<ShardCheckpoint[]>;
   /** Durable once it resolves: a restart, even after kill -9, resumes from it. */
   putCheckpoint(uuid: string, checkpoint: ShardCheckpoint): Promise<void>;
+  /** Several at once, all or none: a stream's first listing records every shard it starts from. */
+  putCheckpoints(uuid: string, checkpoints: readonly ShardCheckpoint[]): Promise<void>;
   deleteCheckpoints(uuid: string): Promise<void>;
 
   getTags(uuid: string): Promise<Tags>;

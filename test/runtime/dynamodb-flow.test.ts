@@ -140,4 +140,20 @@ describe("DynamoDB Streams to a function", () => {
     }
     await call(sut.endpoint, "DELETE", ESM_PATH + uuid);
   });
+
+  it("starts at LATEST with new changes only", { timeout: 60_000 }, async () => {
+    const { table, streamArn } = await createTable();
+    await putItem(table, { pk: { S: "old" } });
+    const uuid = await map(streamArn, { StartingPosition: "LATEST" });
+    await eventually(async () =>
+      (await call(sut.endpoint, "GET", ESM_PATH + uuid)).body?.State === "Enabled" ? true : undefined,
+    );
+    // The shard is opened at LATEST once the worker has listed the stream.
+    await sleep(1000);
+    await putItem(table, { pk: { S: "new" } });
+    await eventually(async () => (changesOf(streamArn).length >= 1 ? true : undefined), 20_000);
+    await sleep(500);
+    expect(changesOf(streamArn)).toEqual(["INSERT new"]);
+    await call(sut.endpoint, "DELETE", ESM_PATH + uuid);
+  });
 });

@@ -24,6 +24,19 @@ describe("stream checkpoints in the SQLite store", () => {
     await again.close();
   });
 
+  it("writes several checkpoints at once", async () => {
+    const store = new SqliteStore(tempDir());
+    await store.putCheckpoints("m1", [
+      { shardId: "a", sequenceNumber: undefined, ended: false },
+      { shardId: "b", sequenceNumber: "9", ended: true },
+    ]);
+    expect(await store.getCheckpoints("m1")).toEqual([
+      { shardId: "a", sequenceNumber: undefined, ended: false },
+      { shardId: "b", sequenceNumber: "9", ended: true },
+    ]);
+    await store.close();
+  });
+
   it("drops a mapping's checkpoints with the mapping", async () => {
     const store = new SqliteStore(tempDir());
     await store.putCheckpoint("m1", { shardId: "s", sequenceNumber: "1", ended: false });
