@@ -105,6 +105,28 @@ function writeConfig(dir: string): string {
   return file;
 }
 
+/**
+ * Interrupts a flow as the crash tests do: once cleanly (SIGTERM, which must exit 0) once `seen` passes
+ * `first`, then `kills` times with kill -9, each after `step` more; resolves with a process started afresh.
+ */
+export async function stopAndKill(
+  running: SluiceProcess,
+  start: () => Promise<SluiceProcess>,
+  seenMoreThan: (n: number) => Promise<unknown>,
+  { first, step, kills }: { first: number; step: number; kills: number },
+): Promise<SluiceProcess> {
+  await seenMoreThan(first);
+  running.child.kill("SIGTERM");
+  if ((await running.exited) !== 0) throw new Error(`sluice did not exit 0 on SIGTERM:\n${running.output()}`);
+  for (let round = 1; round <= kills; round++) {
+    const sluice = await start();
+    await seenMoreThan(first + round * step);
+    sluice.child.kill("SIGKILL");
+    await sluice.exited;
+  }
+  return start();
+}
+
 /** A free TCP port on loopback. */
 export async function freePort(): Promise<number> {
   const { createServer } = await import("node:net");

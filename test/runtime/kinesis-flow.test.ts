@@ -7,6 +7,7 @@ import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/c
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, ESM_PATH } from "../helpers/http.js";
 import {
+  type Behaviour,
   type HttpFunction,
   type Invocation,
   peakInFlight,
@@ -81,6 +82,16 @@ function byKey(stream: string): Map<string, number[]> {
   }
   return keys;
 }
+
+/** A function that fails every batch holding the record with this data, and succeeds on the others. */
+const failingOn =
+  (data: string): Behaviour =>
+  ({ event }) =>
+    recordsOf([{ event } as Invocation]).some(
+      (r) => Buffer.from(r.kinesis.data, "base64").toString() === data,
+    )
+      ? { status: 500, body: { errorType: "Error", errorMessage: "poison" } }
+      : { body: {} };
 
 const ascending = (xs: number[]) => xs.every((x, i) => i === 0 || x > (xs[i - 1] as number));
 
@@ -166,13 +177,7 @@ describe("Kinesis to a function", () => {
   }, async () => {
     const stream = await createKinesisStream();
     const queue = await createQueue();
-    fn.on(stream, ({ event }) =>
-      recordsOf([{ event } as Invocation]).some(
-        (r) => Buffer.from(r.kinesis.data, "base64").toString() === "k0:3",
-      )
-        ? { status: 500, body: { errorType: "Error", errorMessage: "poison" } }
-        : { body: {} },
-    );
+    fn.on(stream, failingOn("k0:3"));
     await putKinesisRecords(stream, entries(8, 1));
     const uuid = await map(stream, {
       BisectBatchOnFunctionError: true,
@@ -401,13 +406,7 @@ describe("Kinesis to a function", () => {
     timeout: 60_000,
   }, async () => {
     const stream = await createKinesisStream();
-    fn.on(stream, ({ event }) =>
-      recordsOf([{ event } as Invocation]).some(
-        (r) => Buffer.from(r.kinesis.data, "base64").toString() === "k0:0",
-      )
-        ? { status: 500, body: { errorType: "Error", errorMessage: "poison" } }
-        : { body: {} },
-    );
+    fn.on(stream, failingOn("k0:0"));
     await putKinesisRecords(stream, entries(3, 1));
     const uuid = await map(stream, { BatchSize: 1, MaximumRetryAttempts: 2 });
     await eventually(async () => (dataOf(stream).includes("k0:2") ? true : undefined), 20_000);
@@ -472,13 +471,7 @@ describe("Kinesis to a function", () => {
     timeout: 60_000,
   }, async () => {
     const stream = await createKinesisStream();
-    fn.on(stream, ({ event }) =>
-      recordsOf([{ event } as Invocation]).some(
-        (r) => Buffer.from(r.kinesis.data, "base64").toString() === "k0:0",
-      )
-        ? { status: 500, body: { errorType: "Error", errorMessage: "poison" } }
-        : { body: {} },
-    );
+    fn.on(stream, failingOn("k0:0"));
     // One record first: nothing after it turns LastProcessingResult back to OK before the test reads it.
     await putKinesisRecords(stream, entries(1, 1));
     const missing = "arn:aws:sqs:us-east-1:000000000000:no-such-queue";

@@ -6,7 +6,14 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { call, ESM_PATH } from "../helpers/http.js";
-import { eventually, freePort, type SluiceProcess, startProcess, tempDir } from "../helpers/sluice.js";
+import {
+  eventually,
+  freePort,
+  type SluiceProcess,
+  startProcess,
+  stopAndKill,
+  tempDir,
+} from "../helpers/sluice.js";
 import { createQueue, messagesLeft, sendMessages } from "../helpers/sources.js";
 
 const MESSAGES = 2_000;
@@ -59,16 +66,7 @@ describe("stopping Sluice mid-flow", () => {
     // Let records flow, then stop the process in the middle of it: once cleanly, three times hard.
     const seenBefore = (n: number) =>
       eventually(async () => (delivered(recordFile).length > n ? true : undefined), 30_000);
-    await seenBefore(100);
-    sluice.child.kill("SIGTERM");
-    expect(await sluice.exited).toBe(0);
-    for (let round = 1; round <= 3; round++) {
-      sluice = await start();
-      await seenBefore(100 + round * 300);
-      sluice.child.kill("SIGKILL");
-      await sluice.exited;
-    }
-    sluice = await start();
+    sluice = await stopAndKill(sluice, start, seenBefore, { first: 100, step: 300, kills: 3 });
 
     const missing = await eventually(async () => {
       const seen = new Set(delivered(recordFile));

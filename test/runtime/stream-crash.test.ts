@@ -7,7 +7,14 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { call, ESM_PATH } from "../helpers/http.js";
-import { eventually, freePort, type SluiceProcess, startProcess, tempDir } from "../helpers/sluice.js";
+import {
+  eventually,
+  freePort,
+  type SluiceProcess,
+  startProcess,
+  stopAndKill,
+  tempDir,
+} from "../helpers/sluice.js";
 import { createKinesisStream } from "../helpers/sources.js";
 import { putKinesisRecords } from "../helpers/streams.js";
 
@@ -95,16 +102,7 @@ describe("stopping Sluice mid-stream", () => {
 
     const seenMoreThan = (n: number) =>
       eventually(async () => (delivered(recordFile).length > n ? true : undefined), 60_000);
-    await seenMoreThan(200);
-    sluice.child.kill("SIGTERM");
-    expect(await sluice.exited).toBe(0);
-    for (let round = 1; round <= 3; round++) {
-      sluice = await start();
-      await seenMoreThan(200 + round * 400);
-      sluice.child.kill("SIGKILL");
-      await sluice.exited;
-    }
-    sluice = await start();
+    sluice = await stopAndKill(sluice, start, seenMoreThan, { first: 200, step: 400, kills: 3 });
     await eventually(async () => {
       const keys = new Set(delivered(recordFile).map((d) => `${d.key}:${d.n}`));
       return keys.size === RECORDS ? true : undefined;
