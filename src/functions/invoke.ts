@@ -43,6 +43,11 @@ export type InvokeResult =
 
 export interface Invoker {
   invoke(event: unknown, context: InvocationContext, signal?: AbortSignal): Promise<InvokeResult>;
+  /**
+   * Gets ready for `concurrency` invocations at once before they come (a handler's threads started and its
+   * module loaded), so a mapping's first batches do not pay for it. Optional: other targets have nothing to do.
+   */
+  warm?(concurrency: number): void;
   /** Ends the invocations in flight (their promises reject) and frees the target's threads or connections. */
   close(): Promise<void>;
 }

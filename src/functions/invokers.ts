@@ -116,6 +116,10 @@ class ConcurrencyLimit implements Invoker {
     }
   }
 
+  warm(concurrency: number): void {
+    this.inner.warm?.(Math.min(concurrency, this.limit));
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const reason = this.closedError();

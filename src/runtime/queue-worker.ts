@@ -70,6 +70,7 @@ export class QueueWorker<R extends SourceRecord> {
   }
 
   start(): void {
+    this.options.invoker.warm?.(this.target);
     this.fill();
     this.scaler = setInterval(() => this.rescale(), SCALING_INTERVAL_MS);
     this.scaler.unref();

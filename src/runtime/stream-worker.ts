@@ -149,6 +149,8 @@ export class StreamWorker<R extends StreamRecord> {
             : { type: "TRIM_HORIZON" };
       this.startShard(shard.id, from, checkpoint?.sequenceNumber);
     }
+    // As many invocations at once as there are lanes reading.
+    this.options.invoker.warm?.(this.runners.size * this.options.parallelization);
   }
 
   private startShard(shardId: string, from: ShardPosition, sequenceNumber: string | undefined): void {

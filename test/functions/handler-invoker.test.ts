@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { FunctionConfig } from "../../src/config/config.js";
 import type { InvocationContext, InvokeResult, Invoker } from "../../src/functions/invoke.js";
 import { createInvoker } from "../../src/functions/invokers.js";
-import { tempDir } from "../helpers/sluice.js";
+import { eventually, tempDir } from "../helpers/sluice.js";
 import { Gate } from "./gate.js";
 
 const REGION = "eu-west-1";
@@ -289,6 +289,28 @@ describe("handler functions", () => {
     expect(gate.arrivals).toBe(total);
     expect(gate.maxInFlight).toBe(2);
     expect(threads.size).toBe(2);
+  });
+
+  it("starts threads ahead when warmed, loading the module in each, up to reservedConcurrency", async () => {
+    const loadFile = join(tempDir(), "loads.txt");
+    writeFileSync(loadFile, "");
+    const loads = () =>
+      readFileSync(loadFile, "utf8")
+        .split("\n")
+        .filter((l) => l !== "").length;
+    const invoker = handlerInvoker("counts-loads.handler", {
+      reservedConcurrency: 4,
+      environment: { LOAD_FILE: loadFile },
+    });
+    invoker.warm?.(3);
+    await eventually(async () => (loads() === 3 ? true : undefined));
+    const results = await Promise.all(Array.from({ length: 3 }, () => invoker.invoke({}, invocation())));
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(loads()).toBe(3);
+    invoker.warm?.(10);
+    await eventually(async () => (loads() === 4 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(loads()).toBe(4);
   });
 
   it("gives up an invocation waiting for a thread when its signal aborts, and keeps the slot for others", async () => {

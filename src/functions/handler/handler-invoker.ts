@@ -27,6 +27,8 @@ export class HandlerInvoker implements Invoker {
   private readonly env: Readonly<Record<string, string | undefined>>;
   private readonly threads = new Set<WorkerThread>();
   private readonly idle: WorkerThread[] = [];
+  /** Threads warm() has asked for that are not made yet. */
+  private starting = 0;
   private closed = false;
 
   constructor(private readonly target: HandlerTarget) {
@@ -62,6 +64,22 @@ export class HandlerInvoker implements Invoker {
       return { ok: true, payload, durationMs };
     } finally {
       if (thread.usable && !this.closed) this.idle.push(thread);
+    }
+  }
+
+  /** Starts threads until there are `concurrency`, each loading the module at once, and keeps them idle. */
+  warm(concurrency: number): void {
+    const missing = concurrency - this.threads.size - this.starting;
+    for (let i = 0; i < missing; i++) {
+      this.starting++;
+      void this.start()
+        .then((thread) => {
+          if (thread.usable && !this.closed) this.idle.push(thread);
+        })
+        .catch(() => {
+          // closed meanwhile: nothing to keep
+        })
+        .finally(() => this.starting--);
     }
   }
 
