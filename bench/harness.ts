@@ -1,6 +1,7 @@
 /**
  * What the SQS and streams benchmarks share: Sluice run in-process with the bench's `noop` and `latency` handler
- * functions, read through its HTTP API and /metrics as a user would, and the small statistics both report.
+ * functions, driven through its HTTP API as a user would, its metrics read in-process, and the small statistics
+ * both report.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,13 +16,6 @@ export const median = (xs: number[]) => {
   const mid = Math.floor(s.length / 2);
   return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 };
-
-/** One series of Sluice's /metrics, for one mapping (0 when absent). */
-export async function metric(endpoint: string, name: string, uuid: string): Promise<number> {
-  const text = await (await fetch(`${endpoint}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith(`${name}{`) && l.includes(uuid));
-  return line ? Number(line.slice(line.lastIndexOf(" ") + 1)) : 0;
-}
 
 export interface BenchSluice {
   endpoint: string;
@@ -69,7 +63,12 @@ export async function startBenchSluice(
   const sluice = createSluice({ config, dataDir, logger });
   const endpoint = await sluice.listen("127.0.0.1", 0);
   const esm = `${endpoint}/2015-03-31/event-source-mappings/`;
-  const read = (name: string, uuid: string) => metric(endpoint, name, uuid);
+  // The values /metrics serves, read in-process: cheap enough to poll every few milliseconds, so a run's end
+  // is seen when it happens rather than up to a scrape later.
+  const read = async (name: string, uuid: string) => {
+    const values = (await sluice.metrics.registry.getSingleMetric(name)?.get())?.values ?? [];
+    return values.find((v) => v.labels.uuid === uuid)?.value ?? 0;
+  };
   return {
     endpoint,
     latencyFile,
@@ -94,8 +93,11 @@ export async function startBenchSluice(
     },
     metric: read,
     async meanInvokeMs(uuid) {
-      const sum = await read("InvocationDurationSeconds_sum", uuid);
-      return (1000 * sum) / (await read("InvocationDurationSeconds_count", uuid));
+      const values = (await sluice.metrics.invocationDuration.get()).values.filter(
+        (v) => v.labels.uuid === uuid,
+      );
+      const of = (name: string) => values.find((v) => v.metricName === name)?.value ?? 0;
+      return (1000 * of("InvocationDurationSeconds_sum")) / of("InvocationDurationSeconds_count");
     },
     close: () => sluice.close(),
   };

@@ -25,6 +25,8 @@ export interface Sluice {
   readonly api: FastifyInstance;
   readonly service: MappingService;
   readonly supervisor: Supervisor;
+  /** What /metrics serves, for embedding Sluice (benchmarks read it in-process). */
+  readonly metrics: Metrics;
   /** Starts the runtime, then listens; resolves with the address. */
   listen(host: string, port: number): Promise<string>;
   /** Stops accepting requests, settles the runtime, closes the store. Safe to call twice. */
@@ -74,6 +76,7 @@ export function createSluice(options: SluiceOptions): Sluice {
     api,
     service,
     supervisor,
+    metrics,
     async listen(host, port) {
       await supervisor.start();
       return api.listen({ host, port });

@@ -8,7 +8,7 @@
  *
  * Throughput: every contender gets its own fresh queue, pre-loaded with N messages by SendMessageBatch before its
  * clock starts; the clock runs from the contender's start (first receive; for Sluice, the mapping's creation) to
- * N messages deleted (Sluice: DeletedEventCount on /metrics, polled every METRICS_POLL_MS). Rounds interleave the
+ * N messages deleted (Sluice: DeletedEventCount read in-process every METRICS_POLL_MS). Rounds interleave the
  * contenders; the median round is reported. Latency: LATENCY_MESSAGES sent one at a time at LATENCY_RATE/s to an
  * idle contender; each record's Date.now() - SentTimestamp when the handler sees it.
  */
@@ -45,7 +45,7 @@ const DEFAULT_MESSAGES = 10_000;
 const DEFAULT_ROUNDS = 5;
 const LATENCY_MESSAGES = 200;
 const LATENCY_RATE = 20;
-const METRICS_POLL_MS = 20;
+const METRICS_POLL_MS = 2;
 const RUN_TIMEOUT_MS = 60_000;
 /** The bare loop runs as many pollers as Sluice starts with. */
 const BARE_POLLERS = SQS_INITIAL_CONCURRENCY;

@@ -9,7 +9,7 @@
  *
  * Throughput: every contender gets its own fresh stream, pre-loaded with N records by PutRecords before its clock
  * starts; the clock runs from the contender's start (for Sluice, the mapping's creation) to N records handed to
- * the function (Sluice: InvokedEventCount on /metrics, polled every METRICS_POLL_MS). Rounds interleave the
+ * the function (Sluice: InvokedEventCount read in-process every METRICS_POLL_MS). Rounds interleave the
  * contenders; the median round is reported. Latency: LATENCY_RECORDS put one at a time at LATENCY_RATE/s to an
  * idle contender, each carrying its put time; the bare loop polls an idle shard once a second, as AWS does.
  * Both contenders' GetRecords calls are counted by a middleware on their Kinesis clients.
@@ -59,7 +59,7 @@ const LATENCY_RATE = 10;
 const AWS_POLL_MS = 1_000;
 /** How long the latency runs watch a contender's GetRecords rate on the idle stream first. */
 const IDLE_MS = 3_000;
-const METRICS_POLL_MS = 20;
+const METRICS_POLL_MS = 2;
 const RUN_TIMEOUT_MS = 60_000;
 
 export interface StreamsBenchOptions {
