@@ -1,23 +1,13 @@
-/**
- * The queue machinery, written once against QueueSource (SQS, RabbitMQ, ActiveMQ). A set of pollers, each
- * gathering one batch at a time: receive, filter (filtered-out records are deleted at once), invoke, then settle
- * every record by the outcome (delete on success, delete all but the reported failures on a partial response,
- * delete nothing on failure: the broker redelivers). A batch's deletes run while its poller receives the next
- * one, so they cost no time on the poller's path. One slow batch holds one poller, never the others.
- * Concurrency follows AWS's SQS scaling: start with a few pollers, add more while messages keep waiting, never
- * above the mapping's maximum, and back off when the function fails.
- */
-import { randomUUID } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import type { FastifyBaseLogger } from "fastify";
-import { type FunctionRef, parseFunctionName } from "../functions/function-name.js";
-import type { InvocationContext, Invoker } from "../functions/invoke.js";
+import type { Invoker } from "../functions/invoke.js";
 import { type Batch, Batcher } from "../pipeline/batcher.js";
 import { decideOutcome, type Outcome } from "../pipeline/outcome.js";
 import type { QueueSource, SourceRecord } from "../sources/source.js";
+import { MappingInvoker } from "./mapping-invoker.js";
 import { Metrics } from "./metrics.js";
 import { ProcessingResult } from "./processing-result.js";
-import { sleep } from "./sleep.js";
+import { backoffMs, sleep } from "./sleep.js";
 
 /** Longest a receive waits for the first message: SQS's long-poll limit. */
 const LONG_POLL_MS = 20_000;
@@ -60,17 +50,19 @@ export class QueueWorker<R extends SourceRecord> {
   private scaler: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
   private readonly result: ProcessingResult;
+  private readonly invoker: MappingInvoker;
 
   constructor(private readonly options: QueueWorkerOptions<R>) {
     // Every poller's receive listens on these signals: one listener each, up to the 1,250 pollers AWS allows.
     setMaxListeners(0, this.controller.signal, this.longPolls.signal);
     this.labels = Metrics.labels(options.uuid, options.functionArn);
     this.result = new ProcessingResult(options.onProcessingResult);
+    this.invoker = new MappingInvoker(options.invoker, options.functionArn, options.metrics, this.labels);
     this.target = Math.min(options.concurrency.initial, options.concurrency.max);
   }
 
   start(): void {
-    this.options.invoker.warm?.(this.target);
+    this.invoker.warm(this.target);
     this.fill();
     this.scaler = setInterval(() => this.rescale(), SCALING_INTERVAL_MS);
     this.scaler.unref();
@@ -174,8 +166,7 @@ export class QueueWorker<R extends SourceRecord> {
         const reason = source.describeError(err);
         if (this.result.problem(reason))
           this.options.log.warn({ err, uuid: this.options.uuid }, "receiving from the event source failed");
-        const [first, last] = RECEIVE_BACKOFF_MS;
-        await sleep(Math.min(last, first * 2 ** (failures - 1)) * (0.5 + Math.random() / 2), signal);
+        await sleep(backoffMs(failures, RECEIVE_BACKOFF_MS, true), signal);
       }
     }
     await settling;
@@ -222,17 +213,8 @@ export class QueueWorker<R extends SourceRecord> {
   }
 
   private async invoke(batch: R[]): Promise<Outcome> {
-    const { source, invoker, functionArn, metrics, reportBatchItemFailures } = this.options;
-    const { name, qualifier } = parseFunctionName(functionArn) as FunctionRef;
-    const context: InvocationContext = {
-      functionName: name,
-      functionArn,
-      awsRequestId: randomUUID(),
-      ...(qualifier !== undefined ? { qualifier } : {}),
-    };
-    metrics.invoked.inc(this.labels, batch.length);
-    const result = await invoker.invoke(source.batchEvent(batch), context);
-    metrics.invocationDuration.observe(this.labels, result.durationMs / 1000);
+    const { source, reportBatchItemFailures } = this.options;
+    const { result } = await this.invoker.invoke(source.batchEvent(batch), batch.length);
     return decideOutcome(result, { reportBatchItemFailures, batchIds: new Set(batch.map((r) => r.id)) });
   }
 

@@ -13,7 +13,7 @@ import { CheckpointLedger } from "../pipeline/checkpoint-ledger.js";
 import type { ShardReader, StreamRecord, StreamSource } from "../sources/source.js";
 import type { Metrics } from "./metrics.js";
 import type { ProcessingResult } from "./processing-result.js";
-import { sleep } from "./sleep.js";
+import { backoffMs, sleep } from "./sleep.js";
 
 /** Kinesis returns at most 10,000 records a read. */
 const MAX_READ = 10_000;
@@ -128,8 +128,7 @@ export class ShardRunner<R extends StreamRecord> {
                 { err, uuid: this.options.uuid, shard: this.options.shardId },
                 "reading the shard failed",
               );
-            const [first, last] = READ_BACKOFF_MS;
-            nextReadAt = Date.now() + Math.min(last, first * 2 ** (failures - 1)) * (0.5 + Math.random() / 2);
+            nextReadAt = Date.now() + backoffMs(failures, READ_BACKOFF_MS, true);
           }
           this.dispatchAll(ended, signal);
         }

@@ -11,3 +11,9 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener("abort", finish, { once: true });
   });
 }
+
+/** A doubling backoff from `first` to `last` ms for the n-th try (n from 1); `jitter` spreads it over 50–100 %. */
+export function backoffMs(n: number, [first, last]: readonly [number, number], jitter = false): number {
+  const ms = Math.min(last, first * 2 ** (n - 1));
+  return jitter ? ms * (0.5 + Math.random() / 2) : ms;
+}

@@ -13,8 +13,7 @@ import { randomUUID } from "node:crypto";
 import type { FastifyBaseLogger } from "fastify";
 import type { Destination } from "../destinations/destination.js";
 import { failureRecord, streamBatchInfo } from "../destinations/failure-record.js";
-import { type FunctionRef, parseFunctionName } from "../functions/function-name.js";
-import type { InvocationContext, InvokeResult, Invoker } from "../functions/invoke.js";
+import type { InvokeResult, Invoker } from "../functions/invoke.js";
 import type { Outcome } from "../pipeline/outcome.js";
 import {
   type Attempt,
@@ -25,16 +24,21 @@ import {
 import { stateOf } from "../pipeline/windows.js";
 import type { Shard, ShardPosition, StreamRecord, StreamSource } from "../sources/source.js";
 import type { ShardCheckpoint, Store } from "../store/store.js";
+import { MappingInvoker } from "./mapping-invoker.js";
 import { Metrics } from "./metrics.js";
 import { ProcessingResult } from "./processing-result.js";
 import { type ShardProcessor, ShardRunner } from "./shard-runner.js";
-import { sleep } from "./sleep.js";
+import { backoffMs, sleep } from "./sleep.js";
 import { TumblingWindows } from "./tumbling-windows.js";
 
 /** How often the stream is listed for new shards while nothing ends. */
 const SHARD_DISCOVERY_MS = 10_000;
 /** Backoff before retrying a failed batch: doubling from the first to the last. */
 const RETRY_BACKOFF_MS = [250, 30_000] as const;
+/** After a failed listing of the stream's shards. */
+const LISTING_BACKOFF_MS = [1_000, 30_000] as const;
+/** Between deliveries of one on-failure record. */
+const DELIVERY_BACKOFF_MS = [1_000, 4_000] as const;
 /** Before a shard whose runner failed is started again. */
 const RESTART_DELAY_MS = 1_000;
 /** Deliveries of one on-failure record before it is reported as lost. */
@@ -56,7 +60,7 @@ export interface StreamWorkerOptions<R extends StreamRecord> {
   tumblingWindowMs: number;
   filter: ((event: Record<string, unknown>) => boolean) | undefined;
   retry: StreamRetryPolicy;
-  destination: { arn: string; sender: Destination } | undefined;
+  destination: Destination | undefined;
   store: Pick<Store, "getCheckpoints" | "putCheckpoint" | "putCheckpoints">;
   metrics: Metrics;
   log: FastifyBaseLogger;
@@ -68,7 +72,7 @@ export class StreamWorker<R extends StreamRecord> {
   private readonly runners = new Map<string, Promise<void>>();
   private readonly labels;
   private readonly result: ProcessingResult;
-  private readonly context: Omit<InvocationContext, "awsRequestId">;
+  private readonly invoker: MappingInvoker;
   private checkpoints = new Map<string, ShardCheckpoint>();
   /** Aborted to list the stream again now: a shard ended, so its children may be ready. */
   private relist = new AbortController();
@@ -77,12 +81,7 @@ export class StreamWorker<R extends StreamRecord> {
   constructor(private readonly options: StreamWorkerOptions<R>) {
     this.labels = Metrics.labels(options.uuid, options.functionArn);
     this.result = new ProcessingResult(options.onProcessingResult);
-    const { name, qualifier } = parseFunctionName(options.functionArn) as FunctionRef;
-    this.context = {
-      functionName: name,
-      functionArn: options.functionArn,
-      ...(qualifier !== undefined ? { qualifier } : {}),
-    };
+    this.invoker = new MappingInvoker(options.invoker, options.functionArn, options.metrics, this.labels);
   }
 
   /** Starts once `after` resolves: the mapping's previous worker must have let go of the shards. */
@@ -118,7 +117,7 @@ export class StreamWorker<R extends StreamRecord> {
         if (this.result.problem(source.describeError(err)))
           this.options.log.warn({ err, uuid }, "listing the stream's shards failed");
       }
-      const wait = failures === 0 ? SHARD_DISCOVERY_MS : Math.min(30_000, 1_000 * 2 ** (failures - 1));
+      const wait = failures === 0 ? SHARD_DISCOVERY_MS : backoffMs(failures, LISTING_BACKOFF_MS);
       await sleep(wait, this.relist.signal);
     }
     await Promise.all(this.runners.values());
@@ -150,7 +149,7 @@ export class StreamWorker<R extends StreamRecord> {
       this.startShard(shard.id, from, checkpoint?.sequenceNumber);
     }
     // As many invocations at once as there are lanes reading.
-    this.options.invoker.warm?.(this.runners.size * this.options.parallelization);
+    this.invoker.warm(this.runners.size * this.options.parallelization);
   }
 
   private startShard(shardId: string, from: ShardPosition, sequenceNumber: string | undefined): void {
@@ -238,10 +237,7 @@ export class StreamWorker<R extends StreamRecord> {
         },
         discard: (batch, why) =>
           this.discard(shardId, batch, why, closing?.count ?? batch.length, event(batch, state)),
-        backoff: (retry, backoffSignal) => {
-          const [first, last] = RETRY_BACKOFF_MS;
-          return sleep(Math.min(last, first * 2 ** (retry - 1)), backoffSignal);
-        },
+        backoff: (retry, backoffSignal) => sleep(backoffMs(retry, RETRY_BACKOFF_MS), backoffSignal),
         now: Date.now,
         onOutcome: (batch, outcome) => this.count(batch, outcome),
       },
@@ -250,18 +246,13 @@ export class StreamWorker<R extends StreamRecord> {
     return { final, state };
   }
 
-  private async invoke(batch: R[], event: unknown): Promise<Attempt> {
-    const { invoker, metrics } = this.options;
-    const requestId = randomUUID();
+  private invoke(batch: R[], event: unknown): Promise<Attempt> {
     const carried = (event as { Records?: unknown[] }).Records?.length ?? batch.length;
-    metrics.invoked.inc(this.labels, carried);
     // AWS's IteratorAge: how old the batch's newest record is as the batch goes out.
     const newest = batch.at(-1);
     if (newest && carried > 0)
-      metrics.iteratorAge.set(this.labels, Math.max(0, Date.now() - newest.arrivedAt));
-    const result = await invoker.invoke(event, { ...this.context, awsRequestId: requestId });
-    metrics.invocationDuration.observe(this.labels, result.durationMs / 1000);
-    return { requestId, result };
+      this.options.metrics.iteratorAge.set(this.labels, Math.max(0, Date.now() - newest.arrivedAt));
+    return this.invoker.invoke(event, carried);
   }
 
   private count(batch: R[], outcome: Outcome): void {
@@ -304,7 +295,7 @@ export class StreamWorker<R extends StreamRecord> {
         ? {
             response: {
               statusCode: 200,
-              executedVersion: this.context.qualifier ?? "$LATEST",
+              executedVersion: this.invoker.executedVersion,
               ...(!attempt.result.ok && attempt.result.kind === "function"
                 ? { functionError: attempt.result.functionError }
                 : {}),
@@ -325,7 +316,7 @@ export class StreamWorker<R extends StreamRecord> {
     const { signal } = this.controller;
     for (let delivery = 1; ; delivery++) {
       try {
-        await destination.sender.deliver(record, { uuid, shardId, payload, signal });
+        await destination.deliver(record, { uuid, shardId, payload, signal });
         metrics.destinationDelivered.inc(this.labels, count);
         return true;
       } catch (err) {
@@ -338,7 +329,7 @@ export class StreamWorker<R extends StreamRecord> {
           log.error({ err, uuid, shard: shardId, records: count }, "on-failure record lost");
           return true;
         }
-        await sleep(1_000 * 2 ** (delivery - 1), signal);
+        await sleep(backoffMs(delivery, DELIVERY_BACKOFF_MS), signal);
         if (signal.aborted) return false;
       }
     }

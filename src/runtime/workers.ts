@@ -116,9 +116,7 @@ function streamWorker(mapping: EventSourceMapping, kind: "kinesis" | "dynamodb",
       bisectOnError: config.BisectBatchOnFunctionError ?? false,
       reportBatchItemFailures: config.FunctionResponseTypes?.includes("ReportBatchItemFailures") ?? false,
     },
-    destination: destinationArn
-      ? { arn: destinationArn, sender: onFailureDestination(destinationArn, region) }
-      : undefined,
+    destination: destinationArn ? onFailureDestination(destinationArn, region) : undefined,
     store,
     metrics,
     log,

@@ -4,9 +4,8 @@
  * resources on the local emulators (or to names that do not exist, where the case needs that).
  */
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { conformanceText } from "../helpers/conformance.js";
 import { call, ESM_PATH, tagsPath } from "../helpers/http.js";
 import { type InProcessSluice, startInProcess } from "../helpers/sluice.js";
 import {
@@ -26,8 +25,7 @@ interface RecordedCase {
   response_has_Type_User: boolean;
 }
 
-const CASES_FILE = resolve(import.meta.dirname, "../../../shared/conformance/esm-api-cases.jsonl");
-const cases: RecordedCase[] = readFileSync(CASES_FILE, "utf8")
+const cases: RecordedCase[] = conformanceText("esm-api-cases.jsonl")
   .split("\n")
   .filter((line) => line.trim() !== "")
   .map((line) => JSON.parse(line) as RecordedCase);

@@ -1,9 +1,3 @@
-/**
- * What the API returns: per-kind key sets and defaults as AWS recorded them (conformance/aws-recorded-payloads.json,
- * `esm_responses`), FunctionArn for every FunctionName form, the state lifecycle, listing and tags.
- */
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import {
   CreateEventSourceMappingCommand,
   type CreateEventSourceMappingCommandInput,
@@ -16,16 +10,12 @@ import {
   UpdateEventSourceMappingCommand,
 } from "@aws-sdk/client-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { recordedPayloads } from "../helpers/conformance.js";
 import { call, ESM_PATH } from "../helpers/http.js";
 import { eventually, type InProcessSluice, startInProcess } from "../helpers/sluice.js";
 import { ARNS, createDynamodbStream, createKinesisStream, createQueue } from "../helpers/sources.js";
 
-const recorded = JSON.parse(
-  readFileSync(
-    resolve(import.meta.dirname, "../../../shared/conformance/aws-recorded-payloads.json"),
-    "utf8",
-  ),
-).esm_responses as Record<string, Record<string, unknown>>;
+const recorded = recordedPayloads.esm_responses as Record<string, Record<string, unknown>>;
 
 let sut: InProcessSluice;
 beforeAll(async () => {

@@ -1,6 +1,3 @@
-/** The on-failure record against the records AWS sent (conformance/aws-recorded-payloads.json). */
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   type FailureRecordInput,
@@ -8,13 +5,9 @@ import {
   type StreamBatch,
   streamBatchInfo,
 } from "../../src/destinations/failure-record.js";
+import { recordedPayloads } from "../helpers/conformance.js";
 
-const recorded = JSON.parse(
-  readFileSync(
-    resolve(import.meta.dirname, "../../../shared/conformance/aws-recorded-payloads.json"),
-    "utf8",
-  ),
-).failure_destination_records as Record<string, { value: unknown }>;
+const recorded = recordedPayloads.failure_destination_records as Record<string, { value: unknown }>;
 
 /** Keys in order, recursively, with each leaf's JSON type: what must match AWS whatever the values. */
 function shape(value: unknown): unknown {

@@ -93,6 +93,12 @@ const failingOn =
       ? { status: 500, body: { errorType: "Error", errorMessage: "poison" } }
       : { body: {} };
 
+/** A windowed function that counts the window's records in its state. */
+const countingWindow: Behaviour = ({ event }) => {
+  const { state, Records } = event as unknown as { state: { count?: number }; Records: unknown[] };
+  return { body: { state: { count: (state.count ?? 0) + Records.length } } };
+};
+
 const ascending = (xs: number[]) => xs.every((x, i) => i === 0 || x > (xs[i - 1] as number));
 
 describe("Kinesis to a function", () => {
@@ -316,10 +322,7 @@ describe("Kinesis to a function", () => {
     timeout: 60_000,
   }, async () => {
     const stream = await createKinesisStream();
-    fn.on(stream, ({ event }) => {
-      const { state, Records } = event as unknown as { state: { count?: number }; Records: unknown[] };
-      return { body: { state: { count: (state.count ?? 0) + Records.length } } };
-    });
+    fn.on(stream, countingWindow);
     await putKinesisRecords(stream, entries(25, 1));
     const uuid = await map(stream, { TumblingWindowInSeconds: 2 });
     const final = await eventually(
@@ -439,10 +442,7 @@ describe("Kinesis to a function", () => {
     timeout: 60_000,
   }, async () => {
     const stream = await createKinesisStream();
-    fn.on(stream, ({ event }) => {
-      const { state, Records } = event as unknown as { state: { count?: number }; Records: unknown[] };
-      return { body: { state: { count: (state.count ?? 0) + Records.length } } };
-    });
+    fn.on(stream, countingWindow);
     await putKinesisRecords(stream, entries(1500, 3));
     const uuid = await map(stream, { TumblingWindowInSeconds: 3, BatchSize: 100 });
     const finals = () =>

@@ -39,6 +39,9 @@ const answerAfter =
     return answer;
   };
 
+/** The queue worker's first scaling decision comes this long after it starts (SCALING_INTERVAL_MS). */
+const FIRST_SCALING_MS = 1_000;
+
 const messages = (n: number, prefix = "m") => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 
 async function map(queueArn: string, extra: Record<string, unknown> = {}): Promise<string> {
@@ -68,13 +71,14 @@ describe("SQS scaling", () => {
     const queue = await createQueue();
     await sendMessages(queue, messages(3000));
     fn.on(queue, answerAfter(200));
+    const created = Date.now();
     const uuid = await map(queue, { ScalingConfig: { MaximumConcurrency: 12 } });
     await eventually(async () => ((await pollersMetric(uuid)) === 12 ? true : undefined), 30_000);
     await drained(queue);
     const invocations = fn.invocationsOf(queue);
-    const first = invocations[0]?.at ?? 0;
-    // The first scaling decision comes a second after start: until then, AWS's five.
-    expect(peakInFlight(invocations, first, first + 600)).toBe(5);
+    // The first scaling decision comes a second after the worker starts, which is after the create: until then,
+    // AWS's five.
+    expect(peakInFlight(invocations, created, created + FIRST_SCALING_MS)).toBe(5);
     expect(peakInFlight(invocations)).toBe(12);
     expect(invocations.reduce((n, i) => n + i.event.Records.length, 0)).toBeGreaterThanOrEqual(3000);
     await call(sut.endpoint, "DELETE", ESM_PATH + uuid);
@@ -97,13 +101,13 @@ describe("SQS scaling", () => {
     const queue = await createQueue({ visibilityTimeout: 600 });
     await sendMessages(queue, messages(2000));
     fn.on(queue, answerAfter(100, { status: 500, body: { message: "down" } }));
+    const created = Date.now();
     const uuid = await map(queue);
     await eventually(async () => ((await pollersMetric(uuid)) === 1 ? true : undefined), 20_000);
     const turnedDown = Date.now();
     await sleep(1500);
     const invocations = fn.invocationsOf(queue);
-    const first = invocations[0]?.at ?? 0;
-    expect(peakInFlight(invocations, first, first + 600)).toBe(5);
+    expect(peakInFlight(invocations, created, created + FIRST_SCALING_MS)).toBe(5);
     expect(peakInFlight(invocations, turnedDown)).toBe(1);
     expect(invocations.filter((i) => i.at >= turnedDown).length).toBeGreaterThan(0);
     expect((await call(sut.endpoint, "GET", ESM_PATH + uuid)).body?.LastProcessingResult).toBe(

@@ -1,15 +1,9 @@
-/**
- * Every filter case recorded against AWS (conformance/filter-cases.jsonl: EventBridge TestEventPattern, PutRule +
- * PutEvents, and Lambda ESM filtering on SQS, Kinesis and DynamoDB) and every invalid pattern with AWS's exact
- * reason (filter-invalid-cases.jsonl). The ESM cases' events are already in the filtering view.
- */
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compilePattern, InvalidPatternError } from "../../../src/pipeline/filter/index.js";
+import { conformanceText } from "../../helpers/conformance.js";
 
 const conformance = (file: string) =>
-  readFileSync(resolve(import.meta.dirname, "../../../../shared/conformance", file), "utf8")
+  conformanceText(file)
     .split("\n")
     .filter((line) => line.trim() !== "")
     .map((line) => JSON.parse(line) as Record<string, unknown>);

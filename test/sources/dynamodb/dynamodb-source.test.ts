@@ -1,16 +1,10 @@
-/**
- * The DynamoDB Streams source against DynamoDB Local: Lambda's record shape (checked against the records AWS
- * sent), TTL deletes, item-key order keys, the starting positions, a shard's end, iterator renewal, the
- * on-failure batch description, the wording of a failed read, and an aborted read.
- */
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { recordBytes } from "../../../src/pipeline/payload-size.js";
 import { dynamodbStreamsClient } from "../../../src/sources/dynamodb/client.js";
 import { type DynamodbRecord, DynamodbStreamSource } from "../../../src/sources/dynamodb/dynamodb-source.js";
 import { itemKey } from "../../../src/sources/dynamodb/event.js";
 import type { ShardReader } from "../../../src/sources/source.js";
+import { recordedPayloads } from "../../helpers/conformance.js";
 import {
   createTable,
   deleteItem,
@@ -25,12 +19,7 @@ import {
 } from "../../helpers/streams.js";
 import { region } from "../../services/endpoints.js";
 
-const recorded = JSON.parse(
-  readFileSync(
-    resolve(import.meta.dirname, "../../../../shared/conformance/aws-recorded-payloads.json"),
-    "utf8",
-  ),
-);
+const recorded = recordedPayloads;
 const [AWS_INSERT, AWS_MODIFY] =
   recorded.dynamodb.invoke_payloads_insert_then_modify_new_and_old_images.value.map(
     (event: { Records: unknown[] }) => event.Records[0],

@@ -1,16 +1,10 @@
-/**
- * The Kinesis source against kinesis-local: Lambda's record shape (checked against the records AWS sent), every
- * starting position, iterator renewal, resharding, an enhanced fan-out consumer, the on-failure batch
- * description, the wording of a failed read, and an aborted read.
- */
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { GetRecordsCommand, KinesisClient } from "@aws-sdk/client-kinesis";
 import { afterEach, describe, expect, it } from "vitest";
 import { recordBytes } from "../../../src/pipeline/payload-size.js";
 import { kinesisClient } from "../../../src/sources/kinesis/client.js";
 import { type KinesisRecord, KinesisSource } from "../../../src/sources/kinesis/kinesis-source.js";
 import type { ShardReader } from "../../../src/sources/source.js";
+import { recordedPayloads } from "../../helpers/conformance.js";
 import { createKinesisStream } from "../../helpers/sources.js";
 import {
   deleteKinesisStream,
@@ -23,12 +17,7 @@ import {
 } from "../../helpers/streams.js";
 import { awsClientConfig, region } from "../../services/endpoints.js";
 
-const recorded = JSON.parse(
-  readFileSync(
-    resolve(import.meta.dirname, "../../../../shared/conformance/aws-recorded-payloads.json"),
-    "utf8",
-  ),
-);
+const recorded = recordedPayloads;
 /** A record as AWS wrote it into an S3 on-failure object: the one recording that keeps AWS's key order. */
 const AWS_RECORD = recorded.failure_destination_records.kinesis_s3_object_body.value.payload.Records[0];
 
