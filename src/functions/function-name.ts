@@ -37,8 +37,3 @@ export function functionArn(region: string, account: string, name: string, quali
 export function nameOfFunctionArn(arn: string): string {
   return arn.split(":")[6] ?? arn;
 }
-
-/** A function ARN without its qualifier. */
-export function unqualifiedFunctionArn(arn: string): string {
-  return arn.split(":").slice(0, 7).join(":");
-}

@@ -1,6 +1,6 @@
 /**
- * The 6 MB invoke payload and each record's share of it. A source sets `SourceRecord.bytes` with
- * `recordBytes(event)`; the batcher adds the shares up against `MAX_PAYLOAD_BYTES`.
+ * The 6 MB invoke payload and each record's share of it. A source sets `SourceRecord.bytes` (and keeps `json`)
+ * with `sizedJson(event)`; the batcher adds the shares up against `MAX_PAYLOAD_BYTES`.
  */
 
 /**
@@ -17,15 +17,10 @@ export const MAX_PAYLOAD_BYTES = 6_291_456;
 export const RECORDS_ENVELOPE_BYTES = Buffer.byteLength('{"Records":[]}');
 
 /**
- * A record's share of the payload: the UTF-8 size of its event entry as JSON, plus one byte for the comma that
- * separates it from the next entry. Counting a separator for every record overestimates a batch by at most one
- * byte, which keeps the sum an upper bound of the real payload.
+ * A record's JSON text, kept so a batch is not serialised twice, and its share of the payload: the text's
+ * UTF-8 size plus one byte for the comma that separates it from the next entry. Counting a separator for every
+ * record overestimates a batch by at most one byte, which keeps the sum an upper bound of the real payload.
  */
-export function recordBytes(event: unknown): number {
-  return sizedJson(event).bytes;
-}
-
-/** A record's JSON text and its share of the payload: sources keep the text, so a batch is not serialised twice. */
 export function sizedJson(event: unknown): { json: string; bytes: number } {
   const json = JSON.stringify(event) as string | undefined;
   if (json === undefined) throw new TypeError("an event entry must be a JSON value");

@@ -90,10 +90,3 @@ export class ServiceException extends SluiceError {
   override readonly type = "Service";
   override readonly retryable = true;
 }
-
-/** The one way outside errors enter the hierarchy: keeps the cause, and what it was about. */
-export function toSluiceError(err: unknown, context: string): SluiceError {
-  if (err instanceof SluiceError) return err;
-  const reason = err instanceof Error ? err.message : String(err);
-  return new ServiceException(`${context}: ${reason}`, { cause: err });
-}

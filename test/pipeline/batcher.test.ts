@@ -3,7 +3,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { type Batch, Batcher, type Cut } from "../../src/pipeline/batcher.js";
-import { MAX_PAYLOAD_BYTES, RECORDS_ENVELOPE_BYTES, recordBytes } from "../../src/pipeline/payload-size.js";
+import { MAX_PAYLOAD_BYTES, RECORDS_ENVELOPE_BYTES, sizedJson } from "../../src/pipeline/payload-size.js";
 
 interface Rec {
   id: string;
@@ -108,11 +108,11 @@ describe("byte cut", () => {
     expect(batcher.size).toBe(7);
   });
 
-  it("estimates a payload from recordBytes at most one byte over its real JSON size", () => {
+  it("estimates a payload from sizedJson at most one byte over its real JSON size", () => {
     const events = Array.from({ length: 50 }, (_, i) => ({ messageId: `m-${i}`, body: "é€😀".repeat(i) }));
     const batcher = new Batcher<Rec & { event: unknown }>({ maxRecords: 100, windowMs: 0 });
     for (const [i, event] of events.entries())
-      batcher.add({ id: String(i), event, bytes: recordBytes(event) }, 0);
+      batcher.add({ id: String(i), event, bytes: sizedJson(event).bytes }, 0);
     const batch = batcher.flush(0);
     const actual = Buffer.byteLength(JSON.stringify({ Records: batch?.records.map((r) => r.event) }));
     expect(batch?.bytes).toBe(actual + 1);
@@ -272,6 +272,6 @@ describe("bad input", () => {
   });
 
   it("refuses to size an event that is not JSON", () => {
-    expect(() => recordBytes(undefined)).toThrow(TypeError);
+    expect(() => sizedJson(undefined)).toThrow(TypeError);
   });
 });

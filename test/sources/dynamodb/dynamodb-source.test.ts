@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { recordBytes } from "../../../src/pipeline/payload-size.js";
+import { sizedJson } from "../../../src/pipeline/payload-size.js";
 import { dynamodbStreamsClient } from "../../../src/sources/dynamodb/client.js";
 import { type DynamodbRecord, DynamodbStreamSource } from "../../../src/sources/dynamodb/dynamodb-source.js";
 import { itemKey } from "../../../src/sources/dynamodb/event.js";
@@ -118,7 +118,7 @@ describe("DynamodbStreamSource", () => {
     expect(remove.event).not.toHaveProperty("userIdentity");
     expect(Object.keys(remove.event.dynamodb as object)).not.toContain("NewImage");
 
-    expect(insert).toMatchObject({ arrivedAt: created * 1000, bytes: recordBytes(insert.event) });
+    expect(insert).toMatchObject({ arrivedAt: created * 1000, bytes: sizedJson(insert.event).bytes });
     expect(BigInt(insert.id) < BigInt(modify.id) && BigInt(modify.id) < BigInt(remove.id)).toBe(true);
     expect(JSON.parse(JSON.stringify(source.batchEvent(records)))).toEqual({
       Records: records.map((r) => r.event),

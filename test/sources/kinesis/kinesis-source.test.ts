@@ -1,6 +1,6 @@
 import { GetRecordsCommand, KinesisClient } from "@aws-sdk/client-kinesis";
 import { afterEach, describe, expect, it } from "vitest";
-import { recordBytes } from "../../../src/pipeline/payload-size.js";
+import { sizedJson } from "../../../src/pipeline/payload-size.js";
 import { kinesisClient } from "../../../src/sources/kinesis/client.js";
 import { type KinesisRecord, KinesisSource } from "../../../src/sources/kinesis/kinesis-source.js";
 import type { ShardReader } from "../../../src/sources/source.js";
@@ -102,7 +102,7 @@ describe("KinesisSource", () => {
       id: sent.sequenceNumber,
       orderKey: "order-17",
       arrivedAt: Math.round(arrival * 1000),
-      bytes: recordBytes(record.event),
+      bytes: sizedJson(record.event).bytes,
     });
     expect(JSON.parse(JSON.stringify(source.batchEvent([record])))).toEqual({ Records: [record.event] });
     expect(source.envelopeBytes).toBe(Buffer.byteLength('{"Records":[]}'));
