@@ -1,6 +1,6 @@
 /** Sluice under test: in-process (fast, for the API matrix) or as the real `sluice serve` process. */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { LambdaClient } from "@aws-sdk/client-lambda";
@@ -65,10 +65,11 @@ export interface SluiceProcess {
 export async function startProcess(options: {
   dataDir: string;
   port: number;
-  configFile?: string;
+  /** The functions its config file declares (TEST_FUNCTIONS by default). */
+  functions?: Record<string, unknown>;
   env?: Record<string, string>;
 }): Promise<SluiceProcess> {
-  const configFile = options.configFile ?? writeConfig(options.dataDir);
+  const configFile = writeConfig(options.dataDir, options.functions ?? TEST_FUNCTIONS);
   const child = spawn(
     process.execPath,
     [MAIN, "serve", "--config", configFile, "--port", String(options.port), "--data-dir", options.dataDir],
@@ -99,9 +100,10 @@ export async function startProcess(options: {
   return { child, endpoint, output: () => output, exited };
 }
 
-function writeConfig(dir: string): string {
+function writeConfig(dir: string, functions: Record<string, unknown>): string {
+  mkdirSync(dir, { recursive: true });
   const file = join(dir, "sluice.json");
-  writeFileSync(file, JSON.stringify({ functions: TEST_FUNCTIONS }));
+  writeFileSync(file, JSON.stringify({ functions }));
   return file;
 }
 

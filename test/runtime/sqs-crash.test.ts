@@ -2,7 +2,7 @@
  * No message is lost when Sluice is stopped mid-flow, cleanly (SIGTERM) or not (kill -9): every message reaches
  * the function at least once, SQS redelivering what was in flight, and the queue drains.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { call, ESM_PATH } from "../helpers/http.js";
@@ -36,25 +36,19 @@ describe("stopping Sluice mid-flow", () => {
   it("loses no message across SIGTERM and repeated kill -9", { timeout: 180_000 }, async () => {
     const dir = tempDir();
     const recordFile = join(dir, "batches.jsonl");
-    const configFile = join(dir, "sluice.json");
-    writeFileSync(
-      configFile,
-      JSON.stringify({
-        functions: {
-          recorder: {
-            handler: `${resolve(import.meta.dirname, "handlers/recorder")}.handler`,
-            environment: { RECORD_FILE: recordFile },
-          },
-        },
-      }),
-    );
+    const functions = {
+      recorder: {
+        handler: `${resolve(import.meta.dirname, "handlers/recorder")}.handler`,
+        environment: { RECORD_FILE: recordFile },
+      },
+    };
     // A short visibility timeout, so what a killed process held comes back quickly.
     const queue = await createQueue({ visibilityTimeout: 2 });
     const bodies = Array.from({ length: MESSAGES }, (_, i) => `message-${i}`);
     await sendMessages(queue, bodies);
 
     const port = await freePort();
-    const start = () => startProcess({ dataDir: join(dir, "data"), port, configFile });
+    const start = () => startProcess({ dataDir: join(dir, "data"), port, functions });
     let sluice: SluiceProcess = await start();
     const created = await call(sluice.endpoint, "POST", ESM_PATH, {
       FunctionName: "recorder",

@@ -3,7 +3,7 @@
  * AWS CLI, messages sent with the SDK, and the function seeing Lambda's SQS event. The `url` function and the
  * Lambda Invoke API behind the `arn` function are served by the test (Sluice does not serve Invoke itself).
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AwsCli, awsCli } from "../helpers/aws-cli.js";
@@ -23,24 +23,18 @@ beforeAll(async () => {
   fn = await startHttpFunction();
   const dir = tempDir();
   recordFile = join(dir, "batches.jsonl");
-  const configFile = join(dir, "sluice.json");
-  writeFileSync(
-    configFile,
-    JSON.stringify({
-      functions: {
-        orders: {
-          handler: `${resolve(import.meta.dirname, "handlers/recorder")}.handler`,
-          environment: { RECORD_FILE: recordFile },
-        },
-        hooks: { url: `${fn.origin}/invoke` },
-        billing: { arn: BILLING_ARN },
-      },
-    }),
-  );
+  const functions = {
+    orders: {
+      handler: `${resolve(import.meta.dirname, "handlers/recorder")}.handler`,
+      environment: { RECORD_FILE: recordFile },
+    },
+    hooks: { url: `${fn.origin}/invoke` },
+    billing: { arn: BILLING_ARN },
+  };
   sluice = await startProcess({
     dataDir: join(dir, "data"),
     port: await freePort(),
-    configFile,
+    functions,
     // The SDK's own setting sends Sluice's Lambda Invoke calls to the test's stand-in.
     env: { AWS_ENDPOINT_URL_LAMBDA: fn.origin },
   });

@@ -3,7 +3,7 @@
  * each partition key's records reach the function in order, at least once, and a record is seen again only
  * when a restarted process resumes from the checkpoint, before the batch it repeats was acknowledged.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { call, ESM_PATH } from "../helpers/http.js";
@@ -70,18 +70,12 @@ describe("stopping Sluice mid-stream", () => {
   }, async () => {
     const dir = tempDir();
     const recordFile = join(dir, "batches.jsonl");
-    const configFile = join(dir, "sluice.json");
-    writeFileSync(
-      configFile,
-      JSON.stringify({
-        functions: {
-          recorder: {
-            handler: `${resolve(import.meta.dirname, "handlers/stream-recorder")}.handler`,
-            environment: { RECORD_FILE: recordFile, DELAY_MS: "40" },
-          },
-        },
-      }),
-    );
+    const functions = {
+      recorder: {
+        handler: `${resolve(import.meta.dirname, "handlers/stream-recorder")}.handler`,
+        environment: { RECORD_FILE: recordFile, DELAY_MS: "40" },
+      },
+    };
     const stream = await createKinesisStream(2);
     const entries = Array.from({ length: RECORDS }, (_, i) => ({
       partitionKey: `k${i % KEYS}`,
@@ -90,7 +84,7 @@ describe("stopping Sluice mid-stream", () => {
     await putKinesisRecords(stream, entries);
 
     const port = await freePort();
-    const start = () => startProcess({ dataDir: join(dir, "data"), port, configFile });
+    const start = () => startProcess({ dataDir: join(dir, "data"), port, functions });
     let sluice: SluiceProcess = await start();
     const created = await call(sluice.endpoint, "POST", ESM_PATH, {
       FunctionName: "recorder",
