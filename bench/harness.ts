@@ -9,6 +9,10 @@ import { join, resolve } from "node:path";
 import type { FastifyBaseLogger } from "fastify";
 import pino from "pino";
 
+/** The region and the emulators' placeholder credentials, for the bench's own clients and Sluice's. */
+export const REGION = "us-east-1";
+export const CREDENTIALS = { accessKeyId: "test", secretAccessKey: "test" };
+
 export const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
 export const median = (xs: number[]) => {
@@ -32,14 +36,18 @@ export interface BenchSluice {
 }
 
 /**
- * Sluice in-process, its SDK clients pointed by `env` (AWS_ENDPOINT_URL_<SERVICE>, region, credentials), with
- * `functionsDir`'s noop.mjs and latency.mjs as handler functions `noop` and `latency`.
+ * Sluice in-process, its SDK clients pointed by `endpoints` (AWS_ENDPOINT_URL_<SERVICE>) with REGION and
+ * CREDENTIALS, and `functionsDir`'s noop.mjs and latency.mjs as handler functions `noop` and `latency`.
  */
 export async function startBenchSluice(
-  env: Record<string, string>,
+  endpoints: Record<string, string>,
   functionsDir: string,
 ): Promise<BenchSluice> {
-  Object.assign(process.env, env);
+  Object.assign(process.env, endpoints, {
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+  });
   // Imported after the environment is set: SDK clients read it when made.
   const { parseConfig } = await import("../src/config/config.js");
   const { createSluice } = await import("../src/sluice.js");

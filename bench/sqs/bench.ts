@@ -31,11 +31,9 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { Consumer } from "sqs-consumer";
 import { SQS_INITIAL_CONCURRENCY } from "../../src/runtime/workers.js";
 import { count, markdownTable, rate, ratio } from "../filter/table.js";
-import { type BenchSluice, median, sleep, startBenchSluice } from "../harness.js";
+import { type BenchSluice, CREDENTIALS, median, REGION, sleep, startBenchSluice } from "../harness.js";
 
 export const SQS_ENDPOINT = process.env.BENCH_SQS_ENDPOINT ?? "http://127.0.0.1:4576";
-const REGION = "us-east-1";
-const CREDENTIALS = { accessKeyId: "test", secretAccessKey: "test" };
 
 /** The targets: Sluice at >= 90 % of the bare loop, and >= 1.5x sqs-consumer. */
 export const TARGET_VS_BARE = 0.9;
@@ -238,9 +236,6 @@ const startSluice = () =>
   startBenchSluice(
     {
       AWS_ENDPOINT_URL_SQS: SQS_ENDPOINT,
-      AWS_REGION: REGION,
-      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
     },
     import.meta.dirname,
   );

@@ -33,11 +33,9 @@ import {
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { sleep as abortableSleep } from "../../src/runtime/sleep.js";
 import { count, markdownTable, rate, ratio } from "../filter/table.js";
-import { type BenchSluice, median, sleep, startBenchSluice } from "../harness.js";
+import { type BenchSluice, CREDENTIALS, median, REGION, sleep, startBenchSluice } from "../harness.js";
 
 export const KINESIS_ENDPOINT = process.env.BENCH_KINESIS_ENDPOINT ?? "http://127.0.0.1:4567";
-const REGION = "us-east-1";
-const CREDENTIALS = { accessKeyId: "test", secretAccessKey: "test" };
 
 /** The target: Sluice at >= 90 % of the bare loop. */
 export const TARGET_VS_BARE = 0.9;
@@ -239,9 +237,6 @@ async function startSluice(): Promise<BenchSluice> {
   const sut = await startBenchSluice(
     {
       AWS_ENDPOINT_URL_KINESIS: KINESIS_ENDPOINT,
-      AWS_REGION: REGION,
-      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
     },
     import.meta.dirname,
   );
