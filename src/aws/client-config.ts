@@ -34,6 +34,19 @@ export function awsClientOptions(serviceEnvSuffix: string, region: string) {
   return { region, maxAttempts: 3, ...(credentials ? { credentials } : {}) };
 }
 
+/**
+ * Drops the SDK's logger middleware. It passes every request and response through the SDK's sensitive-data
+ * filter before handing them to the logger, even to the no-op logger Sluice leaves in place: on a
+ * 10,000-record GetRecords answer that walk costs nearly as much as parsing the answer. Sluice logs its calls'
+ * outcomes itself.
+ */
+export function withoutSdkLogging<T extends { middlewareStack: { remove(name: string): boolean } }>(
+  client: T,
+): T {
+  client.middlewareStack.remove("loggerMiddleware");
+  return client;
+}
+
 /** Memoises one client per region: SDK clients hold connection pools and are meant to be shared. */
 export function perRegion<T>(make: (region: string) => T): (region: string) => T {
   const clients = new Map<string, T>();

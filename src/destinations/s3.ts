@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { awsClientOptions, perRegion } from "../aws/client-config.js";
+import { awsClientOptions, perRegion, withoutSdkLogging } from "../aws/client-config.js";
 import type { Destination } from "./destination.js";
 import { deliveryCall } from "./errors.js";
 
@@ -9,14 +9,15 @@ import { deliveryCall } from "./errors.js";
  * S3-compatible stores answer on a single host, with no DNS for `<bucket>.<host>`. AWS itself keeps
  * virtual-hosted style. A bucket ARN names no region, so a bucket elsewhere is found by following S3's redirect.
  */
-const s3Client = perRegion(
-  (region) =>
+const s3Client = perRegion((region) =>
+  withoutSdkLogging(
     new S3Client({
       ...awsClientOptions("S3", region),
       forcePathStyle:
         process.env.AWS_ENDPOINT_URL_S3 !== undefined || process.env.AWS_ENDPOINT_URL !== undefined,
       followRegionRedirects: true,
     }),
+  ),
 );
 
 /**

@@ -1,9 +1,9 @@
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
-import { awsClientOptions, perRegion } from "../aws/client-config.js";
+import { awsClientOptions, perRegion, withoutSdkLogging } from "../aws/client-config.js";
 import type { Destination } from "./destination.js";
 import { deliveryCall } from "./errors.js";
 
-const snsClient = perRegion((region) => new SNSClient(awsClientOptions("SNS", region)));
+const snsClient = perRegion((region) => withoutSdkLogging(new SNSClient(awsClientOptions("SNS", region))));
 
 /** A standard topic: the record's JSON as the message. */
 export function snsDestination(topicArn: string, region: string): Destination {

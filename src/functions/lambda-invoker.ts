@@ -5,7 +5,7 @@
  */
 
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
-import { awsClientOptions, regionForArn } from "../aws/client-config.js";
+import { awsClientOptions, regionForArn, withoutSdkLogging } from "../aws/client-config.js";
 import { eventText } from "../pipeline/payload-size.js";
 import {
   errorFromPayload,
@@ -25,11 +25,13 @@ export class LambdaInvoker implements Invoker {
   private readonly client: LambdaClient;
 
   constructor(private readonly target: LambdaTarget) {
-    this.client = new LambdaClient({
-      ...awsClientOptions("LAMBDA", regionForArn(target.arn, target.region)),
-      // Invoke is not idempotent: a retried call could run the function twice, and retrying is the caller's call.
-      maxAttempts: 1,
-    });
+    this.client = withoutSdkLogging(
+      new LambdaClient({
+        ...awsClientOptions("LAMBDA", regionForArn(target.arn, target.region)),
+        // Invoke is not idempotent: a retried call could run the function twice, and retrying is the caller's call.
+        maxAttempts: 1,
+      }),
+    );
   }
 
   async invoke(event: unknown, _context: InvocationContext, signal?: AbortSignal): Promise<InvokeResult> {

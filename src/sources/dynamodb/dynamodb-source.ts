@@ -14,7 +14,7 @@ import {
 } from "@aws-sdk/client-dynamodb-streams";
 import { regionForArn } from "../../aws/client-config.js";
 import { describeServiceError } from "../../aws/service-error.js";
-import { RECORDS_ENVELOPE_BYTES, sizedJson } from "../../pipeline/payload-size.js";
+import { RECORDS_ENVELOPE_BYTES } from "../../pipeline/payload-size.js";
 import { IteratorShardReader } from "../shard-iterator.js";
 import {
   recordsEvent,
@@ -23,6 +23,7 @@ import {
   type ShardReader,
   type StreamRecord,
   type StreamSource,
+  TextStreamRecord,
 } from "../source.js";
 import { dynamodbStreamsClient } from "./client.js";
 import { itemKey, toDynamodbEvent } from "./event.js";
@@ -125,14 +126,12 @@ export class DynamodbStreamSource implements StreamSource<DynamodbRecord> {
   }
 
   private toRecord(record: DynamodbStreamRecord): DynamodbRecord {
-    const event = toDynamodbEvent(record, { streamArn: this.streamArn, region: this.region });
     const change = record.dynamodb ?? {};
-    return {
-      id: change.SequenceNumber as string,
-      event,
-      ...sizedJson(event),
-      arrivedAt: (change.ApproximateCreationDateTime as Date).getTime(),
-      orderKey: itemKey(change.Keys ?? {}),
-    };
+    return new TextStreamRecord(
+      change.SequenceNumber as string,
+      toDynamodbEvent(record, { streamArn: this.streamArn, region: this.region }),
+      (change.ApproximateCreationDateTime as Date).getTime(),
+      itemKey(change.Keys ?? {}),
+    );
   }
 }

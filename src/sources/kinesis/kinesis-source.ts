@@ -15,7 +15,7 @@ import {
 } from "@aws-sdk/client-kinesis";
 import { regionForArn } from "../../aws/client-config.js";
 import { describeServiceError } from "../../aws/service-error.js";
-import { RECORDS_ENVELOPE_BYTES, sizedJson } from "../../pipeline/payload-size.js";
+import { RECORDS_ENVELOPE_BYTES } from "../../pipeline/payload-size.js";
 import { IteratorShardReader } from "../shard-iterator.js";
 import {
   recordsEvent,
@@ -24,6 +24,7 @@ import {
   type ShardReader,
   type StreamRecord,
   type StreamSource,
+  TextStreamRecord,
 } from "../source.js";
 import { kinesisClient, parseStreamArn } from "./client.js";
 import { toKinesisEvent } from "./event.js";
@@ -129,14 +130,12 @@ export class KinesisSource implements StreamSource<KinesisRecord> {
 
   private toRecord(shardId: string, record: KinesisStreamRecord): KinesisRecord {
     const { streamArn, region, roleArn } = this;
-    const event = toKinesisEvent(record, { shardId, streamArn, region, roleArn });
-    return {
-      id: record.SequenceNumber as string,
-      event,
-      ...sizedJson(event),
-      arrivedAt: (record.ApproximateArrivalTimestamp as Date).getTime(),
-      orderKey: record.PartitionKey as string,
-    };
+    return new TextStreamRecord(
+      record.SequenceNumber as string,
+      toKinesisEvent(record, { shardId, streamArn, region, roleArn }),
+      (record.ApproximateArrivalTimestamp as Date).getTime(),
+      record.PartitionKey as string,
+    );
   }
 }
 

@@ -2,7 +2,7 @@ import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import { awsClientOptions, perRegion } from "../../aws/client-config.js";
+import { awsClientOptions, perRegion, withoutSdkLogging } from "../../aws/client-config.js";
 
 /**
  * Sockets per SQS client. Every poller holds one for a 20 s long poll, and a mapping may run 1,250 pollers; the
@@ -11,8 +11,8 @@ import { awsClientOptions, perRegion } from "../../aws/client-config.js";
 const MAX_SOCKETS = 4096;
 
 /** One SQS client per region, shared by everything that talks to SQS. */
-export const sqsClient = perRegion(
-  (region) =>
+export const sqsClient = perRegion((region) =>
+  withoutSdkLogging(
     new SQSClient({
       ...awsClientOptions("SQS", region),
       requestHandler: new NodeHttpHandler({
@@ -20,6 +20,7 @@ export const sqsClient = perRegion(
         httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: MAX_SOCKETS }),
       }),
     }),
+  ),
 );
 
 /** A queue ARN's name and owning account: `arn:aws:sqs:<region>:<account>:<name>`. */
