@@ -55,6 +55,8 @@ export function createSluice(options: SluiceOptions): Sluice {
       invokers,
       service,
       store,
+      brokers: config.brokers,
+      secrets: config.secrets,
       metrics,
       region: config.region,
       roleArnOf: (name) => config.functions[name]?.role ?? `arn:aws:iam::${config.accountId}:role/${name}`,

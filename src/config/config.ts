@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { MQ_ENDPOINT_SCHEMES } from "../sources/mq/broker-access.js";
 
 const FUNCTION_NAME = /^[a-zA-Z0-9-_]{1,64}$/;
 
@@ -44,7 +45,19 @@ const functionSchema = z
 
 const brokerSchema = z
   .strictObject({
-    endpoints: z.array(z.string().min(1)).min(1).optional(),
+    endpoints: z
+      .array(
+        z.string().refine((e) => MQ_ENDPOINT_SCHEMES.some((scheme) => e.startsWith(scheme)), {
+          message: `Amazon MQ endpoints start with ${MQ_ENDPOINT_SCHEMES.join(", ")}`,
+        }),
+      )
+      .min(1)
+      .optional(),
+    /**
+     * Amazon MQ: concurrent batches per mapping, in place of AWS's 5 (ActiveMQ) or 1 (RabbitMQ), which AWS
+     * Support raises per mapping on request.
+     */
+    concurrency: z.number().int().min(1).max(100).optional(),
     bootstrapServers: z.array(z.string().min(1)).min(1).optional(),
     uri: z.string().min(1).optional(),
   })

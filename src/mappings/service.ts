@@ -32,6 +32,14 @@ import {
 
 export const DEFAULT_PAGE_SIZE = 100;
 
+/** The StateTransitionReason codes Lambda sets when a broker source stops on an error it cannot get past. */
+export const LAMBDA_ERROR_CODES: ReadonlySet<string> = new Set([
+  "ESM_CONFIG_NOT_VALID",
+  "EVENT_SOURCE_AUTHN_ERROR",
+  "EVENT_SOURCE_AUTHZ_ERROR",
+  "FUNCTION_CONFIG_NOT_VALID",
+]);
+
 export interface MappingServiceOptions {
   store: Store;
   functions: FunctionRegistry;
@@ -190,11 +198,25 @@ export class MappingService {
   }
 
   /** The runtime's word on the mapping's health (`OK`, `PROBLEM: ...`); not a change of the mapping itself. */
-  async recordProcessingResult(uuid: string, result: string): Promise<void> {
+  /**
+   * The worker's view of the mapping's health: LastProcessingResult and, for the errors Lambda reports through
+   * it (EVENT_SOURCE_AUTHN_ERROR, ...), StateTransitionReason, which goes back to the user's once they are over.
+   */
+  async recordProcessingResult(uuid: string, result: string, code?: string): Promise<void> {
     return this.serialize(async () => {
       const mapping = await this.store.getMapping(uuid);
-      if (!mapping || mapping.lastProcessingResult === result) return;
-      await this.store.putMapping({ ...mapping, lastProcessingResult: result });
+      if (!mapping) return;
+      const reason =
+        code ??
+        (LAMBDA_ERROR_CODES.has(mapping.stateTransitionReason)
+          ? SOURCE_KINDS[mapping.kind].userActionReason
+          : mapping.stateTransitionReason);
+      if (mapping.lastProcessingResult === result && mapping.stateTransitionReason === reason) return;
+      await this.store.putMapping({
+        ...mapping,
+        lastProcessingResult: result,
+        stateTransitionReason: reason,
+      });
     });
   }
 

@@ -7,15 +7,16 @@ import type { Outcome } from "../pipeline/outcome.js";
 export class ProcessingResult {
   private last: string | undefined;
 
-  constructor(private readonly onChange: (result: string) => void) {}
+  /** `code`: the StateTransitionReason the problem stands for (EVENT_SOURCE_AUTHN_ERROR, ...), if any. */
+  constructor(private readonly onChange: (result: string, code?: string) => void) {}
 
   ok(): void {
     this.set("OK");
   }
 
   /** True when this is news: the result was something else before. */
-  problem(reason: string): boolean {
-    return this.set(`PROBLEM: ${reason}`);
+  problem(reason: string, code?: string): boolean {
+    return this.set(`PROBLEM: ${reason}`, code);
   }
 
   /** A batch that failed: AWS says "Function call failed" when the function was reached. */
@@ -27,10 +28,10 @@ export class ProcessingResult {
     );
   }
 
-  private set(result: string): boolean {
+  private set(result: string, code?: string): boolean {
     if (result === this.last) return false;
     this.last = result;
-    this.onChange(result);
+    this.onChange(result, code);
     return true;
   }
 }

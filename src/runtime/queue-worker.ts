@@ -1,7 +1,7 @@
 import { setMaxListeners } from "node:events";
 import type { FastifyBaseLogger } from "fastify";
 import type { Invoker } from "../functions/invoke.js";
-import { type Batch, Batcher } from "../pipeline/batcher.js";
+import { type Batch, Batcher, type WindowStart } from "../pipeline/batcher.js";
 import { decideOutcome, type Outcome } from "../pipeline/outcome.js";
 import type { QueueSource, SourceRecord } from "../sources/source.js";
 import { MappingInvoker } from "./mapping-invoker.js";
@@ -32,8 +32,13 @@ export interface QueueWorkerOptions<R extends SourceRecord> {
   concurrency: { initial: number; max: number; idle: number };
   metrics: Metrics;
   log: FastifyBaseLogger;
-  /** The mapping's LastProcessingResult changed: "OK" or "PROBLEM: ...". */
-  onProcessingResult(result: string): void;
+  /**
+   * When a batching window opens (see Batcher): SQS's runs from the previous invocation's end, Amazon MQ's from
+   * the first record.
+   */
+  windowStartsAt: WindowStart;
+  /** The mapping's LastProcessingResult changed: "OK" or "PROBLEM: ...", with a StateTransitionReason code. */
+  onProcessingResult(result: string, code?: string): void;
 }
 
 export class QueueWorker<R extends SourceRecord> {
@@ -81,6 +86,8 @@ export class QueueWorker<R extends SourceRecord> {
       clearInterval(this.scaler);
       this.controller.abort();
       while (this.pollers.size > 0) await Promise.allSettled([...this.pollers]);
+      // Last, so that what the pollers settled on the way out went over the source's connection.
+      await this.options.source.close();
     })();
     return this.stopping;
   }
@@ -115,13 +122,13 @@ export class QueueWorker<R extends SourceRecord> {
    * byte cut left over stay for the poller's next batch. SQS's window runs from the previous invocation's end.
    */
   private async poll(): Promise<void> {
-    const { source, batchSize, windowMs } = this.options;
+    const { source, batchSize, windowMs, windowStartsAt } = this.options;
     const { signal } = this.controller;
     const batcher = new Batcher<R>({
       maxRecords: batchSize,
       windowMs,
       envelopeBytes: source.envelopeBytes,
-      windowStartsAt: "flush",
+      windowStartsAt,
     });
     const ready: R[][] = [];
     let failures = 0;
@@ -155,7 +162,7 @@ export class QueueWorker<R extends SourceRecord> {
         for (const cut of await this.receive(
           batchSize - batcher.size,
           waitMs,
-          this.longPolls.signal,
+          source.cancellableReceive ? signal : this.longPolls.signal,
           batcher,
         ))
           ready.push(cut.records);
@@ -164,7 +171,7 @@ export class QueueWorker<R extends SourceRecord> {
         failures++;
         // Every poller meets the same failure: log it once, when the mapping's state turns to it.
         const reason = source.describeError(err);
-        if (this.result.problem(reason))
+        if (this.result.problem(reason, source.errorCode?.(err)))
           this.options.log.warn({ err, uuid: this.options.uuid }, "receiving from the event source failed");
         await sleep(backoffMs(failures, RECEIVE_BACKOFF_MS, true), signal);
       }
@@ -197,18 +204,21 @@ export class QueueWorker<R extends SourceRecord> {
       metrics.deleted.inc(this.labels, (await source.ack(dropped)).length);
     }
     const cuts: Batch<R>[] = [];
+    const oversized: R[] = [];
     const now = Date.now();
     for (const record of kept) {
       for (const cut of batcher.add(record, now)) {
         if (cut.kind === "batch") cuts.push(cut);
-        // Too big for any invocation: left undeleted, so the broker's redelivery and dead-letter rules apply.
-        else
+        else {
+          oversized.push(cut.record);
           this.options.log.warn(
             { uuid: this.options.uuid, id: cut.record.id, bytes: cut.bytes },
-            "record over 6 MB",
+            "record over 6 MB: no invocation can carry it; handed to the broker's dead-letter handling",
           );
+        }
       }
     }
+    if (oversized.length > 0) await source.deadLetter(oversized);
     return cuts;
   }
 
@@ -234,10 +244,11 @@ export class QueueWorker<R extends SourceRecord> {
         return;
       }
       default: {
-        // Nothing is deleted: every message comes back after the queue's visibility timeout.
+        // Nothing is acknowledged: the whole batch is delivered again.
         metrics.failedInvoke.inc(this.labels, batch.length);
         this.signals.failed++;
         this.result.failed(outcome);
+        await source.retry(batch);
       }
     }
   }

@@ -4,6 +4,7 @@
  * the README's support table says).
  */
 import type { FastifyBaseLogger } from "fastify";
+import type { SluiceConfig } from "../config/config.js";
 import { onFailureDestination } from "../destinations/destination.js";
 import { nameOfFunctionArn } from "../functions/function-name.js";
 import type { Invokers } from "../functions/invokers.js";
@@ -13,7 +14,11 @@ import { compileFilterCriteria } from "../pipeline/filter/index.js";
 import { DynamodbStreamSource } from "../sources/dynamodb/dynamodb-source.js";
 import { parseStreamArn } from "../sources/kinesis/client.js";
 import { KinesisSource } from "../sources/kinesis/kinesis-source.js";
-import type { ShardPosition, StreamRecord } from "../sources/source.js";
+import { ActiveMqSource } from "../sources/mq/activemq-source.js";
+import { type BrokerAccess, brokerAccess } from "../sources/mq/broker-access.js";
+import { MisconfiguredSource } from "../sources/mq/misconfigured-source.js";
+import { RabbitMqSource } from "../sources/mq/rabbitmq-source.js";
+import type { QueueSource, ShardPosition, SourceRecord, StreamRecord } from "../sources/source.js";
 import { SqsSource } from "../sources/sqs/sqs-source.js";
 import type { Store } from "../store/store.js";
 import type { Metrics } from "./metrics.js";
@@ -28,11 +33,18 @@ import type { WorkerFactory } from "./supervisor.js";
 export const SQS_INITIAL_CONCURRENCY = 5;
 export const SQS_MAX_CONCURRENCY = 1_250;
 export const SQS_IDLE_CONCURRENCY = 2;
+/** Amazon MQ's concurrent batches per mapping (reference/aws-esm-facts.md §6.5). */
+export const MQ_CONCURRENCY = { activemq: 5, rabbitmq: 1 } as const;
+/** Amazon MQ's default MaximumBatchingWindowInSeconds: 500 ms. */
+const MQ_DEFAULT_WINDOW_MS = 500;
 
 export interface WorkerDependencies {
   invokers: Invokers;
   service: MappingService;
   store: Pick<Store, "getCheckpoints" | "putCheckpoint" | "putCheckpoints">;
+  /** The config file's brokers and secrets, for Amazon MQ mappings. */
+  brokers: SluiceConfig["brokers"];
+  secrets: SluiceConfig["secrets"];
   metrics: Metrics;
   region: string;
   /** The execution role a function's stream events name (`invokeIdentityArn`). */
@@ -47,6 +59,11 @@ export function workerFactory(deps: WorkerDependencies): WorkerFactory {
       worker.start();
       return worker;
     }
+    if (mapping.kind === "mq") {
+      const worker = mqWorker(mapping, deps);
+      worker.start();
+      return worker;
+    }
     if (mapping.kind === "kinesis" || mapping.kind === "dynamodb") {
       const worker = streamWorker(mapping, mapping.kind, deps);
       worker.start(previousStopped);
@@ -58,9 +75,9 @@ export function workerFactory(deps: WorkerDependencies): WorkerFactory {
 
 const recordResult =
   ({ service, log }: WorkerDependencies, uuid: string) =>
-  (result: string) => {
+  (result: string, code?: string) => {
     service
-      .recordProcessingResult(uuid, result)
+      .recordProcessingResult(uuid, result, code)
       .catch((err: unknown) => log.error({ err, uuid }, "recording the processing result failed"));
   };
 
@@ -77,10 +94,56 @@ function sqsWorker(mapping: EventSourceMapping, deps: WorkerDependencies) {
     filter: compileFilterCriteria("sqs", config.FilterCriteria?.Filters),
     reportBatchItemFailures: config.FunctionResponseTypes?.includes("ReportBatchItemFailures") ?? false,
     concurrency: sqsConcurrency(config),
+    windowStartsAt: "flush",
     metrics,
     log,
     onProcessingResult: recordResult(deps, uuid),
   });
+}
+
+/**
+ * An Amazon MQ mapping: a fixed number of pollers on one connection to the broker, AWS's batching window from
+ * the first record, whole-batch redelivery on failure. A broker or secret the config file lacks still gets a
+ * worker, which reports the problem in the mapping's state until Sluice is restarted with a config that has it.
+ */
+function mqWorker(mapping: EventSourceMapping, deps: WorkerDependencies) {
+  const { invokers, metrics, log } = deps;
+  const { config, uuid, functionArn } = mapping;
+  const brokerArn = config.EventSourceArn as string;
+  const batchSize = config.BatchSize;
+  let source: QueueSource<SourceRecord>;
+  let concurrency = 1;
+  try {
+    const access = brokerAccess(brokerArn, config, deps);
+    concurrency = deps.brokers[brokerArn]?.concurrency ?? MQ_CONCURRENCY[access.engine];
+    source = mqSource(brokerArn, access, batchSize * concurrency);
+  } catch (err) {
+    source = new MisconfiguredSource(err);
+  }
+  return new QueueWorker({
+    uuid,
+    functionArn,
+    source,
+    invoker: invokers.get(nameOfFunctionArn(functionArn)),
+    batchSize,
+    windowMs:
+      config.MaximumBatchingWindowInSeconds === undefined
+        ? MQ_DEFAULT_WINDOW_MS
+        : config.MaximumBatchingWindowInSeconds * 1000,
+    filter: compileFilterCriteria("mq", config.FilterCriteria?.Filters),
+    reportBatchItemFailures: false,
+    concurrency: { initial: concurrency, max: concurrency, idle: concurrency },
+    windowStartsAt: "firstRecord",
+    metrics,
+    log,
+    onProcessingResult: recordResult(deps, uuid),
+  });
+}
+
+function mqSource(brokerArn: string, access: BrokerAccess, prefetch: number): QueueSource<SourceRecord> {
+  return access.engine === "rabbitmq"
+    ? new RabbitMqSource(brokerArn, access, prefetch)
+    : new ActiveMqSource(brokerArn, access, prefetch);
 }
 
 function streamWorker(mapping: EventSourceMapping, kind: "kinesis" | "dynamodb", deps: WorkerDependencies) {

@@ -34,6 +34,11 @@ export function recordsEvent(records: readonly SourceRecord[]): unknown {
 export interface QueueSource<R extends SourceRecord = SourceRecord> {
   /** The most records one receive returns (SQS: 10); a receive that returns this many means more are waiting. */
   readonly maxPerReceive: number;
+  /**
+   * Whether a receive may be cut short when the mapping stops: true where it only waits on what a consumer was
+   * already sent (Amazon MQ); false for SQS, whose long poll may still take messages after it is abandoned.
+   */
+  readonly cancellableReceive: boolean;
   /** Up to `max` records (at most maxPerReceive), waiting up to `waitMs` for the first; an aborted signal ends the wait early. */
   receive(max: number, waitMs: number, signal: AbortSignal): Promise<R[]>;
   /** The records are done with: delete / ack them. Resolves with the ids the broker confirmed. */
@@ -44,8 +49,23 @@ export interface QueueSource<R extends SourceRecord = SourceRecord> {
   readonly envelopeBytes: number;
   /** Hand the records back now (on shutdown), instead of after the broker's own redelivery delay. */
   release(records: readonly R[]): Promise<void>;
+  /**
+   * The function failed the batch these records were in: have them delivered again, under the broker's
+   * redelivery rules (SQS: they reappear after the visibility timeout, so there is nothing to do).
+   */
+  retry(records: readonly R[]): Promise<void>;
+  /**
+   * Records no invocation can carry (over 6 MB): handed to the broker's dead-letter handling, where the queue
+   * has one (SQS: left for the queue's redrive policy).
+   */
+  deadLetter(records: readonly R[]): Promise<void>;
   /** Why a receive failed, worded for the mapping's LastProcessingResult (after "PROBLEM: "). */
   describeError(err: unknown): string;
+  /**
+   * The StateTransitionReason code a receive error stands for (`EVENT_SOURCE_AUTHN_ERROR`, ...), when it is one
+   * Lambda reports that way.
+   */
+  errorCode?(err: unknown): string | undefined;
   close(): Promise<void>;
 }
 

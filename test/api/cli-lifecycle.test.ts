@@ -22,7 +22,7 @@ import {
   createQueue,
   uniqueName,
 } from "../helpers/sources.js";
-import { accountId, awsClientConfig, region } from "../services/endpoints.js";
+import { accountId, awsClientConfig, brokers, region } from "../services/endpoints.js";
 
 const SETTLE_TIMEOUT_MS = 20_000;
 const PHASE_TIMEOUT_MS = 60_000;
@@ -198,6 +198,12 @@ function expectSettled(byUuid: Map<string, Mapping>, state: string): void {
   }
 }
 
+/**
+ * The Amazon MQ mapping's broker: unique to this run, and in the config file, pointing at the test ActiveMQ
+ * (which makes a queue on first use), so that the running mapping stays healthy.
+ */
+const broker = `arn:aws:mq:${region}:${accountId}:broker:${uniqueName("orders")}:b-${randomUUID()}`;
+
 function buildKinds(sources: {
   queue: string;
   fifoQueue: string;
@@ -220,7 +226,6 @@ function buildKinds(sources: {
   };
   // Brokers are not reached until a mapping runs, so their ARNs only need to be unique to this run.
   const cluster = `arn:aws:kafka:${region}:${accountId}:cluster/${uniqueName("orders")}/${randomUUID()}`;
-  const broker = `arn:aws:mq:${region}:${accountId}:broker:${uniqueName("orders")}:b-${randomUUID()}`;
   const docdb = `arn:aws:rds:${region}:${accountId}:cluster:${uniqueName("docs")}`;
   const tags = { team: "orders", cost: "cc-42", env: "test" };
   return [
@@ -406,7 +411,16 @@ beforeAll(async () => {
     made(createDynamodbStream()),
   ]);
   kinds = buildKinds({ queue, fifoQueue, stream, tableStream });
-  sluice = await startProcess({ dataDir: tempDir(), port });
+  sluice = await startProcess({
+    dataDir: tempDir(),
+    port,
+    more: {
+      brokers: { [broker]: { endpoints: [brokers.activemq.stomp] } },
+      secrets: {
+        [ARNS.secret]: { username: brokers.activemq.username, password: brokers.activemq.password },
+      },
+    },
+  });
   aws = awsCli(sluice.endpoint, MODEL_EXTRAS);
 });
 

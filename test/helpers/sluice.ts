@@ -30,8 +30,10 @@ export interface InProcessSluice {
 export async function startInProcess(
   dataDir = tempDir(),
   functions: Record<string, unknown> = TEST_FUNCTIONS,
+  /** More of the config file: `brokers`, `secrets`. */
+  more: Record<string, unknown> = {},
 ): Promise<InProcessSluice> {
-  const config = parseConfig({ functions }, process.cwd());
+  const config = parseConfig({ functions, ...more }, process.cwd());
   const sluice = createSluice({ config, dataDir });
   const endpoint = await sluice.listen("127.0.0.1", 0);
   const lambda = lambdaClient(endpoint);
@@ -67,9 +69,14 @@ export async function startProcess(options: {
   port: number;
   /** The functions its config file declares (TEST_FUNCTIONS by default). */
   functions?: Record<string, unknown>;
+  /** More of the config file: `brokers`, `secrets`. */
+  more?: Record<string, unknown>;
   env?: Record<string, string>;
 }): Promise<SluiceProcess> {
-  const configFile = writeConfig(options.dataDir, options.functions ?? TEST_FUNCTIONS);
+  const configFile = writeConfig(options.dataDir, {
+    functions: options.functions ?? TEST_FUNCTIONS,
+    ...options.more,
+  });
   const child = spawn(
     process.execPath,
     [MAIN, "serve", "--config", configFile, "--port", String(options.port), "--data-dir", options.dataDir],
@@ -100,10 +107,10 @@ export async function startProcess(options: {
   return { child, endpoint, output: () => output, exited };
 }
 
-function writeConfig(dir: string, functions: Record<string, unknown>): string {
+function writeConfig(dir: string, config: Record<string, unknown>): string {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, "sluice.json");
-  writeFileSync(file, JSON.stringify({ functions }));
+  writeFileSync(file, JSON.stringify(config));
   return file;
 }
 

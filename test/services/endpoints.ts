@@ -49,3 +49,30 @@ export const awsEnv = {
   AWS_ACCESS_KEY_ID: credentials.accessKeyId,
   AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
 } as const;
+
+/**
+ * The message brokers test/services/up starts. RabbitMQ is Sluice's own node (not the system one on
+ * 5672); guest/guest works from 127.0.0.1 only. ActiveMQ 5.17 (Debian's jars) speaks STOMP and OpenWire;
+ * a queue's dead letters go to `DLQ.<queue>`.
+ */
+export const brokers = {
+  rabbitmq: {
+    amqp: "amqp://127.0.0.1:5673",
+    host: "127.0.0.1",
+    port: 5673,
+    management: "http://127.0.0.1:15673",
+    username: "guest",
+    password: "guest",
+    node: "sluice-rabbit@localhost",
+  },
+  activemq: {
+    stomp: "stomp://127.0.0.1:61613",
+    openwire: "tcp://127.0.0.1:61616",
+    host: "127.0.0.1",
+    port: 61613,
+    username: "sluice",
+    password: "sluice-secret",
+    /** Where a queue's dead letters go. */
+    dlqPrefix: "DLQ.",
+  },
+} as const;

@@ -28,6 +28,7 @@ export interface SqsRecord extends SourceRecord {
 export class SqsSource implements QueueSource<SqsRecord> {
   readonly envelopeBytes = RECORDS_ENVELOPE_BYTES;
   readonly maxPerReceive = MAX_MESSAGES_PER_RECEIVE;
+  readonly cancellableReceive = false;
   private readonly client;
   private readonly region: string;
   private queueUrl: Promise<string> | undefined;
@@ -103,6 +104,14 @@ export class SqsSource implements QueueSource<SqsRecord> {
         }),
       );
     }
+  }
+
+  async retry(): Promise<void> {
+    // Not deleted: the messages reappear after the queue's visibility timeout.
+  }
+
+  async deadLetter(): Promise<void> {
+    // Not deleted: the queue's redrive policy moves them once maxReceiveCount is reached.
   }
 
   describeError(err: unknown): string {

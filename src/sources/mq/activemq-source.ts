@@ -1,0 +1,205 @@
+/**
+ * An ActiveMQ queue as a QueueSource, over STOMP (@stomp/stompjs) with client-individual acknowledgement: one
+ * connection and one subscription per mapping, prefetching every poller's full batch. A message is
+ * acknowledged only after its batch's invocation succeeded (or the filter dropped it).
+ *
+ * Redelivery is the JMS client's, as Lambda uses it: the ActiveMQ client's default policy redelivers a failed
+ * message locally, 1 s later, up to 6 times (reference/aws-esm-facts.md §6.4), then acknowledges it as poison,
+ * which sends it to the broker's dead-letter queue. Over STOMP that poison acknowledgement is a NACK: ActiveMQ
+ * moves a NACKed persistent message to its DLQ at once, and never dead-letters on its own. A lost connection
+ * drops what was not acknowledged (the broker delivers it again, marked redelivered) and the next receive
+ * connects afresh.
+ */
+import tls from "node:tls";
+import { Client, type IMessage } from "@stomp/stompjs";
+import { TCPWrapper } from "@stomp/tcp-wrapper";
+import { JsonEvent, sizedJson } from "../../pipeline/payload-size.js";
+import type { QueueSource, SourceRecord } from "../source.js";
+import { activeMqErrorCode, describeActiveMqError, StompError } from "./activemq-errors.js";
+import { toActiveMqMessage } from "./activemq-event.js";
+import type { BrokerAccess } from "./broker-access.js";
+import { BrokerSession } from "./broker-session.js";
+import { Deliveries, REDELIVERY_DELAY_MS } from "./deliveries.js";
+
+/** The ActiveMQ client's default RedeliveryPolicy.maximumRedeliveries, which Lambda keeps. */
+export const MAX_REDELIVERIES = 6;
+const CONNECT_TIMEOUT_MS = 10_000;
+
+export interface ActiveMqRecord extends SourceRecord {
+  message: IMessage;
+  /** The connection the message came on: acknowledgements go back on it, or not at all. */
+  client: Client;
+  /** Local redeliveries so far (the JMS client's redelivery counter). */
+  redeliveries: number;
+}
+
+/** STOMP over TLS for `stomp+ssl://` endpoints: the TCP wrapper with a TLS socket. */
+class TlsWrapper extends TCPWrapper {
+  protected override getSocket(port: number, host: string) {
+    return tls.connect({ port, host, servername: host });
+  }
+}
+
+export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
+  readonly maxPerReceive: number;
+  readonly cancellableReceive = true;
+  readonly envelopeBytes: number;
+  private readonly deliveries = new Deliveries<ActiveMqRecord>();
+  private readonly eventPrefix: string;
+  private readonly session = new BrokerSession<Client>(
+    () => this.open(),
+    (client) => client.deactivate(),
+    this.deliveries,
+  );
+
+  constructor(
+    brokerArn: string,
+    private readonly access: BrokerAccess,
+    /** Records every poller may hold at once: BatchSize × concurrency. */
+    private readonly prefetch: number,
+  ) {
+    this.maxPerReceive = prefetch;
+    this.eventPrefix = `{"eventSource":"aws:mq","eventSourceArn":${JSON.stringify(brokerArn)},"messages":[`;
+    this.envelopeBytes = Buffer.byteLength(`${this.eventPrefix}]}`);
+  }
+
+  async receive(max: number, waitMs: number, signal: AbortSignal): Promise<ActiveMqRecord[]> {
+    await this.session.connected();
+    return this.deliveries.take(max, waitMs, signal);
+  }
+
+  batchEvent(records: readonly ActiveMqRecord[]): unknown {
+    return new JsonEvent(`${this.eventPrefix}${records.map((r) => r.json).join(",")}]}`);
+  }
+
+  async ack(records: readonly ActiveMqRecord[]): Promise<string[]> {
+    return this.settle(records, "ack");
+  }
+
+  /** Redelivered here after the delay, marked redelivered; past the limit, NACKed into the DLQ. */
+  async retry(records: readonly ActiveMqRecord[]): Promise<void> {
+    const poison = records.filter((r) => r.redeliveries >= MAX_REDELIVERIES);
+    this.settle(poison, "nack");
+    const again = records.filter((r) => r.redeliveries < MAX_REDELIVERIES);
+    if (again.length === 0) return;
+    this.session.later(() => {
+      // Messages of a connection since lost are the broker's again.
+      const live = again.filter((r) => r.client.connected);
+      this.deliveries.unshift(live.map((r) => this.record(r.message, r.client, r.redeliveries + 1)));
+    }, REDELIVERY_DELAY_MS);
+  }
+
+  async deadLetter(records: readonly ActiveMqRecord[]): Promise<void> {
+    this.settle(records, "nack");
+  }
+
+  async release(): Promise<void> {
+    // Closing the connection, which follows, hands every unacknowledged message back to the broker.
+  }
+
+  describeError(err: unknown): string {
+    return describeActiveMqError(err, this.access);
+  }
+
+  errorCode(err: unknown): string | undefined {
+    return activeMqErrorCode(err);
+  }
+
+  close(): Promise<void> {
+    return this.session.close();
+  }
+
+  private settle(records: readonly ActiveMqRecord[], how: "ack" | "nack"): string[] {
+    const settled: string[] = [];
+    for (const record of records) {
+      if (!record.client.connected) continue; // the broker has it back already
+      try {
+        record.message[how]();
+        settled.push(record.id);
+      } catch {
+        // The connection closed meanwhile: the same.
+      }
+    }
+    return settled;
+  }
+
+  private record(message: IMessage, client: Client, redeliveries: number): ActiveMqRecord {
+    const receivedAt = Date.now();
+    const event = toActiveMqMessage(message, {
+      queue: this.access.queue,
+      redelivered: redeliveries > 0,
+      receivedAt,
+    });
+    return {
+      id: message.headers["message-id"] ?? "",
+      message,
+      client,
+      redeliveries,
+      event,
+      ...sizedJson(event),
+      arrivedAt: Number(message.headers.timestamp ?? receivedAt),
+    };
+  }
+
+  /** Connects to the first endpoint that answers (an active/standby pair: the active one), then subscribes. */
+  private async open(): Promise<Client> {
+    let lastError: unknown;
+    for (const endpoint of this.access.endpoints) {
+      try {
+        return await this.openAt(endpoint);
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    throw lastError;
+  }
+
+  private openAt(endpoint: URL): Promise<Client> {
+    const { username, password, queue } = this.access;
+    const host = endpoint.hostname;
+    const port = Number(endpoint.port || (endpoint.protocol === "stomp+ssl:" ? 61614 : 61613));
+    return new Promise<Client>((resolve, reject) => {
+      let opened = false;
+      const client = new Client({
+        webSocketFactory: () =>
+          endpoint.protocol === "stomp+ssl:" ? new TlsWrapper(host, port) : new TCPWrapper(host, port),
+        connectHeaders: { login: username, passcode: password, host },
+        connectionTimeout: CONNECT_TIMEOUT_MS,
+        reconnectDelay: 0, // reconnecting is the next receive's business
+        heartbeatIncoming: 10_000,
+        heartbeatOutgoing: 10_000,
+        onConnect: () => {
+          opened = true;
+          client.subscribe(
+            `/queue/${queue}`,
+            (message) => this.deliveries.push(this.record(message, client, 0)),
+            {
+              ack: "client-individual",
+              "activemq.prefetchSize": String(this.prefetch),
+            },
+          );
+          resolve(client);
+        },
+        onStompError: (frame) => {
+          const err = new StompError(frame.headers.message ?? "ERROR frame", frame.body);
+          if (!opened) reject(err);
+          else this.session.lost(client, err);
+          void client.deactivate();
+        },
+        onWebSocketClose: (event: { code?: number; reason?: string } | undefined) => {
+          const err = new Error(
+            `the connection to ${host}:${port} closed${event?.reason ? `: ${event.reason}` : ""}`,
+          );
+          if (!opened) reject(err);
+          else this.session.lost(client, err);
+        },
+        // The TCP wrapper hands on the socket's error as the event's `message`.
+        onWebSocketError: (event: unknown) => {
+          const cause = event instanceof Error ? event : ((event as { message?: unknown })?.message ?? event);
+          if (!opened) reject(cause instanceof Error ? cause : new Error(String(cause)));
+        },
+      });
+      client.activate();
+    });
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * A broker restart in the middle of a flow loses nothing: Sluice's connection drops, the mapping reports the
+ * connection error, reconnects by itself once the broker is back, and every message reaches the function
+ * (some twice: delivery is at least once). Each engine runs on a private broker of this file's own, so the
+ * restart disturbs no other test.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  activeQueueDepth,
+  declareRabbitQueue,
+  type PrivateActiveMq,
+  type PrivateRabbit,
+  publishRabbit,
+  rabbitQueueCounts,
+  sendActive,
+  startPrivateActiveMq,
+  startPrivateRabbit,
+  uniqueName,
+} from "../helpers/brokers.js";
+import { call, ESM_PATH } from "../helpers/http.js";
+import { eventually, type InProcessSluice, startInProcess, tempDir } from "../helpers/sluice.js";
+
+const RABBIT_ARN = "arn:aws:mq:us-east-1:000000000000:broker:restart-rabbit:b-1";
+const ACTIVE_ARN = "arn:aws:mq:us-east-1:000000000000:broker:restart-active:b-2";
+const RABBIT_SECRET = "arn:aws:secretsmanager:us-east-1:000000000000:secret:restart-rabbit";
+const ACTIVE_SECRET = "arn:aws:secretsmanager:us-east-1:000000000000:secret:restart-active";
+const MESSAGES = 2_000;
+
+const recordFile = join(tempDir(), "batches.jsonl");
+let rabbit: PrivateRabbit;
+let active: PrivateActiveMq;
+let sut: InProcessSluice;
+
+beforeAll(async () => {
+  [rabbit, active] = await Promise.all([startPrivateRabbit({ management: true }), startPrivateActiveMq()]);
+  sut = await startInProcess(
+    tempDir(),
+    {
+      recorder: {
+        handler: `${resolve(import.meta.dirname, "handlers/mq-recorder")}.handler`,
+        timeout: 10,
+        environment: { RECORD_FILE: recordFile },
+      },
+    },
+    {
+      brokers: {
+        [RABBIT_ARN]: { endpoints: [rabbit.url] },
+        [ACTIVE_ARN]: { endpoints: [active.stompUrl] },
+      },
+      secrets: {
+        [RABBIT_SECRET]: { username: rabbit.username, password: rabbit.password },
+        [ACTIVE_SECRET]: { username: active.username, password: active.password },
+      },
+    },
+  );
+}, 60_000);
+afterAll(async () => {
+  await sut.close();
+  await Promise.all([rabbit.stop(), active.stop()]);
+});
+
+/** The distinct message bodies the function has seen, whatever the engine. */
+function seen(): Set<string> {
+  if (!existsSync(recordFile)) return new Set();
+  const bodies = new Set<string>();
+  for (const line of readFileSync(recordFile, "utf8").split("\n")) {
+    if (line === "") continue;
+    const { event } = JSON.parse(line) as {
+      event: { messages?: { data: string }[]; rmqMessagesByQueue?: Record<string, { data: string }[]> };
+    };
+    for (const m of event.messages ?? Object.values(event.rmqMessagesByQueue ?? {}).flat())
+      bodies.add(Buffer.from(m.data, "base64").toString());
+  }
+  return bodies;
+}
+const countOf = (prefix: string) => [...seen()].filter((b) => b.startsWith(prefix)).length;
+
+async function map(body: Record<string, unknown>): Promise<string> {
+  const created = await call(sut.endpoint, "POST", ESM_PATH, {
+    FunctionName: "recorder",
+    BatchSize: 50,
+    MaximumBatchingWindowInSeconds: 1,
+    ...body,
+  });
+  expect(created.status, created.text).toBe(202);
+  return String(created.body?.UUID);
+}
+const resultOf = async (uuid: string) =>
+  String((await call(sut.endpoint, "GET", ESM_PATH + uuid)).body?.LastProcessingResult);
+
+/** Watches the mapping from now on until it reports a connection error; resolves with it. */
+const connectionProblem = (uuid: string) =>
+  eventually(async () => {
+    const result = await resultOf(uuid);
+    return result.startsWith("PROBLEM: Connection error") ? result : undefined;
+  }, 30_000);
+
+describe("a broker restart mid-flow", () => {
+  it("RabbitMQ: every persistent message reaches the function, and the mapping recovers by itself", async () => {
+    const queue = uniqueName("q");
+    const prefix = `${queue}-`;
+    await declareRabbitQueue("/", queue, {}, { broker: rabbit });
+    await publishRabbit(
+      "/",
+      queue,
+      Array.from({ length: MESSAGES }, (_, i) => ({ body: `${prefix}${i}` })),
+      { broker: rabbit },
+    );
+    const uuid = await map({
+      EventSourceArn: RABBIT_ARN,
+      Queues: [queue],
+      SourceAccessConfigurations: [{ Type: "BASIC_AUTH", URI: RABBIT_SECRET }],
+    });
+    await eventually(async () => (countOf(prefix) >= 100 ? true : undefined), 20_000);
+    const problem = connectionProblem(uuid);
+    await rabbit.restart();
+    expect(await problem).toMatch(
+      /^PROBLEM: Connection error\. Could not read from the broker at amqp:\/\/127\.0\.0\.1:/,
+    );
+    await eventually(async () => (countOf(prefix) >= MESSAGES ? true : undefined), 60_000);
+    expect(countOf(prefix)).toBe(MESSAGES);
+    await eventually(async () => ((await resultOf(uuid)) === "OK" ? true : undefined), 20_000);
+    await eventually(
+      async () =>
+        (await rabbitQueueCounts("/", queue, { broker: rabbit })).messages === 0 ? true : undefined,
+      20_000,
+    );
+  }, 120_000);
+
+  it("ActiveMQ: every persistent message reaches the function, and the mapping recovers by itself", async () => {
+    const queue = uniqueName("q");
+    const prefix = `${queue}-`;
+    await sendActive(
+      queue,
+      Array.from({ length: MESSAGES }, (_, i) => ({ body: `${prefix}${i}` })),
+      { broker: active },
+    );
+    const uuid = await map({
+      EventSourceArn: ACTIVE_ARN,
+      Queues: [queue],
+      SourceAccessConfigurations: [{ Type: "BASIC_AUTH", URI: ACTIVE_SECRET }],
+    });
+    await eventually(async () => (countOf(prefix) >= 100 ? true : undefined), 20_000);
+    const problem = connectionProblem(uuid);
+    await active.restart();
+    expect(await problem).toMatch(
+      /^PROBLEM: Connection error\. Could not read from the broker at stomp:\/\/127\.0\.0\.1:/,
+    );
+    await eventually(async () => (countOf(prefix) >= MESSAGES ? true : undefined), 60_000);
+    expect(countOf(prefix)).toBe(MESSAGES);
+    await eventually(async () => ((await resultOf(uuid)) === "OK" ? true : undefined), 20_000);
+    await eventually(
+      async () => ((await activeQueueDepth(queue, { broker: active })) === 0 ? true : undefined),
+      20_000,
+    );
+  }, 120_000);
+});
