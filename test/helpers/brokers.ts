@@ -18,6 +18,15 @@ import { TCPWrapper } from "@stomp/tcp-wrapper";
 import { type Channel, type ConfirmChannel, connect, type MessageProperties, type Options } from "amqplib";
 import { brokers } from "../services/endpoints.js";
 
+/** The `recorder` function of the Amazon MQ flow tests: appends every batch it gets to `recordFile`. */
+export const mqRecorder = (recordFile: string) => ({
+  recorder: {
+    handler: `${path.resolve(import.meta.dirname, "../runtime/handlers/mq-recorder")}.handler`,
+    timeout: 10,
+    environment: { RECORD_FILE: recordFile },
+  },
+});
+
 export const uniqueName = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

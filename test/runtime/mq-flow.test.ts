@@ -5,7 +5,7 @@
  * credential errors in the mapping's state.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   activeQueueDepth,
@@ -13,6 +13,7 @@ import {
   declareRabbitQueue,
   deleteVhost,
   drainRabbitQueue,
+  mqRecorder,
   publishRabbit,
   rabbitQueueCounts,
   readAllActive,
@@ -36,27 +37,17 @@ let vhost: string;
 
 beforeAll(async () => {
   vhost = await createVhost();
-  sut = await startInProcess(
-    tempDir(),
-    {
-      recorder: {
-        handler: `${resolve(import.meta.dirname, "handlers/mq-recorder")}.handler`,
-        timeout: 10,
-        environment: { RECORD_FILE: recordFile },
-      },
+  sut = await startInProcess(tempDir(), mqRecorder(recordFile), {
+    brokers: {
+      [RABBIT_ARN]: { endpoints: [brokers.rabbitmq.amqp] },
+      [ACTIVE_ARN]: { endpoints: [brokers.activemq.stomp] },
     },
-    {
-      brokers: {
-        [RABBIT_ARN]: { endpoints: [brokers.rabbitmq.amqp] },
-        [ACTIVE_ARN]: { endpoints: [brokers.activemq.stomp] },
-      },
-      secrets: {
-        [RABBIT_SECRET]: { username: brokers.rabbitmq.username, password: brokers.rabbitmq.password },
-        [ACTIVE_SECRET]: { username: brokers.activemq.username, password: brokers.activemq.password },
-        [WRONG_SECRET]: { username: "guest", password: "not-the-password" },
-      },
+    secrets: {
+      [RABBIT_SECRET]: { username: brokers.rabbitmq.username, password: brokers.rabbitmq.password },
+      [ACTIVE_SECRET]: { username: brokers.activemq.username, password: brokers.activemq.password },
+      [WRONG_SECRET]: { username: "guest", password: "not-the-password" },
     },
-  );
+  });
 });
 afterAll(async () => {
   await sut.close();

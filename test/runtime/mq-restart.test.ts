@@ -5,11 +5,12 @@
  * restart disturbs no other test.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   activeQueueDepth,
   declareRabbitQueue,
+  mqRecorder,
   type PrivateActiveMq,
   type PrivateRabbit,
   publishRabbit,
@@ -35,26 +36,16 @@ let sut: InProcessSluice;
 
 beforeAll(async () => {
   [rabbit, active] = await Promise.all([startPrivateRabbit({ management: true }), startPrivateActiveMq()]);
-  sut = await startInProcess(
-    tempDir(),
-    {
-      recorder: {
-        handler: `${resolve(import.meta.dirname, "handlers/mq-recorder")}.handler`,
-        timeout: 10,
-        environment: { RECORD_FILE: recordFile },
-      },
+  sut = await startInProcess(tempDir(), mqRecorder(recordFile), {
+    brokers: {
+      [RABBIT_ARN]: { endpoints: [rabbit.url] },
+      [ACTIVE_ARN]: { endpoints: [active.stompUrl] },
     },
-    {
-      brokers: {
-        [RABBIT_ARN]: { endpoints: [rabbit.url] },
-        [ACTIVE_ARN]: { endpoints: [active.stompUrl] },
-      },
-      secrets: {
-        [RABBIT_SECRET]: { username: rabbit.username, password: rabbit.password },
-        [ACTIVE_SECRET]: { username: active.username, password: active.password },
-      },
+    secrets: {
+      [RABBIT_SECRET]: { username: rabbit.username, password: rabbit.password },
+      [ACTIVE_SECRET]: { username: active.username, password: active.password },
     },
-  );
+  });
 }, 60_000);
 afterAll(async () => {
   await sut.close();
