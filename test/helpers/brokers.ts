@@ -18,14 +18,26 @@ import { TCPWrapper } from "@stomp/tcp-wrapper";
 import { type Channel, type ConfirmChannel, connect, type MessageProperties, type Options } from "amqplib";
 import { brokers } from "../services/endpoints.js";
 
-/** The `recorder` function of the Amazon MQ flow tests: appends every batch it gets to `recordFile`. */
-export const mqRecorder = (recordFile: string) => ({
-  recorder: {
+/**
+ * The functions of the Amazon MQ flow tests: `recorder` appends every batch it gets to `recordFile`;
+ * `slow-recorder` does the same after 300 ms, so that batches overlap.
+ */
+export const mqRecorder = (recordFile: string) => {
+  const recorder = {
     handler: `${path.resolve(import.meta.dirname, "../runtime/handlers/mq-recorder")}.handler`,
     timeout: 10,
     environment: { RECORD_FILE: recordFile },
-  },
-});
+  };
+  return {
+    recorder,
+    // Threads enough for every mapping's batches at once (the default is twice the cores).
+    "slow-recorder": {
+      ...recorder,
+      reservedConcurrency: 20,
+      environment: { RECORD_FILE: recordFile, SLEEP_MS: "300" },
+    },
+  };
+};
 
 export const uniqueName = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 

@@ -26,6 +26,8 @@ import { brokers } from "../services/endpoints.js";
 
 const RABBIT_ARN = "arn:aws:mq:us-east-1:000000000000:broker:rabbit:b-rabbit-0001";
 const ACTIVE_ARN = "arn:aws:mq:us-east-1:000000000000:broker:active:b-active-0001";
+/** The same ActiveMQ under another ARN, whose config entry sets its concurrency. */
+const ACTIVE_3_ARN = "arn:aws:mq:us-east-1:000000000000:broker:active3:b-active-0003";
 const UNCONFIGURED_ARN = "arn:aws:mq:us-east-1:000000000000:broker:nowhere:b-none";
 const RABBIT_SECRET = "arn:aws:secretsmanager:us-east-1:000000000000:secret:rabbit";
 const ACTIVE_SECRET = "arn:aws:secretsmanager:us-east-1:000000000000:secret:active";
@@ -41,6 +43,7 @@ beforeAll(async () => {
     brokers: {
       [RABBIT_ARN]: { endpoints: [brokers.rabbitmq.amqp] },
       [ACTIVE_ARN]: { endpoints: [brokers.activemq.stomp] },
+      [ACTIVE_3_ARN]: { endpoints: [brokers.activemq.stomp], concurrency: 3 },
     },
     secrets: {
       [RABBIT_SECRET]: { username: brokers.rabbitmq.username, password: brokers.rabbitmq.password },
@@ -55,6 +58,8 @@ afterAll(async () => {
 });
 
 interface Batch {
+  start: number;
+  end: number;
   event: {
     eventSource: string;
     eventSourceArn: string;
@@ -79,6 +84,23 @@ const activeMessages = (queue: string) =>
     .flatMap((b) => b.event.messages ?? [])
     .filter((m) => (m.destination as { physicalName: string }).physicalName === queue);
 const dataOf = (m: Record<string, unknown>) => Buffer.from(String(m.data), "base64").toString();
+
+/** The most batches that ran at once. */
+function peakOverlap(runs: readonly Batch[]): number {
+  const edges = runs.flatMap((b) => [
+    { at: b.start, d: 1 },
+    { at: b.end, d: -1 },
+  ]);
+  edges.sort((x, y) => x.at - y.at || x.d - y.d);
+  let running = 0;
+  let peak = 0;
+  for (const { d } of edges) peak = Math.max(peak, (running += d));
+  return peak;
+}
+const activeBatches = (queue: string) =>
+  batches().filter(
+    (b) => (b.event.messages?.[0]?.destination as { physicalName?: string })?.physicalName === queue,
+  );
 
 async function map(body: Record<string, unknown>): Promise<string> {
   const created = await call(sut.endpoint, "POST", ESM_PATH, { FunctionName: "recorder", ...body });
@@ -340,5 +362,70 @@ describe("ActiveMQ to a handler function", () => {
       /^PROBLEM: The broker refused the credentials of user "guest"/,
     );
     await unmap(uuid);
+  });
+});
+
+describe("Amazon MQ concurrency and oversized messages", () => {
+  it("runs 5 batches at once for ActiveMQ, 1 for RabbitMQ, and a broker's configured number", async () => {
+    const rabbitQueue = uniqueName("q");
+    const activeQueue = uniqueName("q");
+    const active3Queue = uniqueName("q");
+    await declareRabbitQueue(vhost, rabbitQueue);
+    const bodies = Array.from({ length: 40 }, (_, i) => ({ body: `c${i}` }));
+    await publishRabbit(vhost, rabbitQueue, bodies);
+    await sendActive(activeQueue, bodies);
+    await sendActive(active3Queue, bodies);
+    const slow = { FunctionName: "slow-recorder", BatchSize: 2, MaximumBatchingWindowInSeconds: 0 };
+    const uuids = [
+      await mapRabbit(rabbitQueue, slow),
+      await mapActive(activeQueue, slow),
+      await map({
+        ...slow,
+        EventSourceArn: ACTIVE_3_ARN,
+        Queues: [active3Queue],
+        SourceAccessConfigurations: [{ Type: "BASIC_AUTH", URI: ACTIVE_SECRET }],
+      }),
+    ];
+    await eventually(
+      async () =>
+        rabbitMessages(rabbitQueue).length >= 40 &&
+        activeMessages(activeQueue).length >= 40 &&
+        activeMessages(active3Queue).length >= 40
+          ? true
+          : undefined,
+      20_000,
+    );
+    expect(peakOverlap(rabbitBatches(rabbitQueue))).toBe(1);
+    expect(peakOverlap(activeBatches(activeQueue))).toBe(5);
+    expect(peakOverlap(activeBatches(active3Queue))).toBe(3);
+    for (const uuid of uuids) await unmap(uuid);
+  });
+
+  it("hands a message no invocation can carry (over 6 MB) to the broker's dead-letter handling", async () => {
+    const big = "x".repeat(7 * 1024 * 1024);
+    const rabbitQueue = uniqueName("q");
+    const rabbitDlq = `${rabbitQueue}.dlq`;
+    await declareRabbitQueue(vhost, rabbitDlq);
+    await declareRabbitQueue(vhost, rabbitQueue, { deadLetterExchange: "", deadLetterRoutingKey: rabbitDlq });
+    await publishRabbit(vhost, rabbitQueue, [{ body: big }, { body: "small" }]);
+    const activeQueue = uniqueName("q");
+    await sendActive(activeQueue, [{ body: big }, { body: "small" }]);
+    const uuids = [await mapRabbit(rabbitQueue), await mapActive(activeQueue)];
+    const rabbitDead = await drainRabbitQueue(vhost, rabbitDlq, { min: 1, timeoutMs: 20_000 });
+    expect(rabbitDead.map((m) => m.body.length)).toEqual([big.length]);
+    const activeDead = await readAllActive(`${brokers.activemq.dlqPrefix}${activeQueue}`, {
+      min: 1,
+      timeoutMs: 20_000,
+    });
+    expect(activeDead.map((m) => m.body.length)).toEqual([big.length]);
+    await eventually(async () =>
+      rabbitMessages(rabbitQueue).some((m) => dataOf(m) === "small") &&
+      activeMessages(activeQueue).some((m) => dataOf(m) === "small")
+        ? true
+        : undefined,
+    );
+    expect(rabbitMessages(rabbitQueue).map(dataOf)).toEqual(["small"]);
+    expect(activeMessages(activeQueue).map(dataOf)).toEqual(["small"]);
+    for (const uuid of uuids) await unmap(uuid);
   });
 });
