@@ -274,7 +274,19 @@ describe("RabbitMQ to a handler function", () => {
       (await stateOf(unconfigured, (b) => b.StateTransitionReason === "ESM_CONFIG_NOT_VALID"))
         .LastProcessingResult,
     ).toMatch(/^PROBLEM: The broker arn:aws:mq:.*:broker:nowhere:b-none is not in the config file's brokers/);
-    for (const uuid of [badLogin, missingQueue, missingVhost, unconfigured]) await unmap(uuid);
+    const unknownSecret = await mapRabbit(
+      uniqueName("q"),
+      {},
+      "arn:aws:secretsmanager:us-east-1:000000000000:secret:nope",
+    );
+    expect(
+      (await stateOf(unknownSecret, (b) => b.StateTransitionReason === "ESM_CONFIG_NOT_VALID"))
+        .LastProcessingResult,
+    ).toBe(
+      "PROBLEM: The BASIC_AUTH secret arn:aws:secretsmanager:us-east-1:000000000000:secret:nope is not in the config " +
+        "file's secrets, with a username and a password. Reading secrets from AWS Secrets Manager is not built yet.",
+    );
+    for (const uuid of [badLogin, missingQueue, missingVhost, unconfigured, unknownSecret]) await unmap(uuid);
   });
 });
 

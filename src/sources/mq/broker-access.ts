@@ -46,7 +46,8 @@ export function brokerAccess(
   if (!broker?.endpoints)
     throw new BrokerConfigError(
       `The broker ${brokerArn} is not in the config file's brokers: add it with the endpoints to reach it ` +
-        `(amqp:// for RabbitMQ, stomp:// for ActiveMQ).`,
+        `(amqp:// for RabbitMQ, stomp:// for ActiveMQ). Looking brokers up with Amazon MQ's DescribeBroker is ` +
+        `not built yet.`,
     );
   const endpoints = broker.endpoints.map((e) => new URL(e));
   const engines = new Set(endpoints.map((e) => ENGINE_OF_SCHEME[e.protocol]));
@@ -60,7 +61,8 @@ export function brokerAccess(
   const secret = secrets[secretArn];
   if (secret?.username === undefined || secret.password === undefined)
     throw new BrokerConfigError(
-      `The BASIC_AUTH secret ${secretArn} is not in the config file's secrets, with a username and a password.`,
+      `The BASIC_AUTH secret ${secretArn} is not in the config file's secrets, with a username and a ` +
+        `password. Reading secrets from AWS Secrets Manager is not built yet.`,
     );
   const virtualHost = access.find((c) => c.Type === "VIRTUAL_HOST")?.URI;
   if (virtualHost !== undefined && engine !== "rabbitmq")
