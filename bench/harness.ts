@@ -1,7 +1,7 @@
 /**
- * What the SQS and streams benchmarks share: Sluice run in-process with the bench's `noop` and `latency` handler
- * functions, driven through its HTTP API as a user would, its metrics read in-process, and the small statistics
- * both report.
+ * What the SQS, streams and MQ benchmarks share: Sluice run in-process with the bench's `noop` and `latency`
+ * handler functions, driven through its HTTP API as a user would, its metrics read in-process, and the small
+ * statistics they report.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -38,10 +38,12 @@ export interface BenchSluice {
 /**
  * Sluice in-process, its SDK clients pointed by `endpoints` (AWS_ENDPOINT_URL_<SERVICE>) with REGION and
  * CREDENTIALS, and `functionsDir`'s noop.mjs and latency.mjs as handler functions `noop` and `latency`.
+ * `config` adds to the config file's other sections (e.g. `brokers:` and `secrets:` for Amazon MQ).
  */
 export async function startBenchSluice(
   endpoints: Record<string, string>,
   functionsDir: string,
+  config: Record<string, unknown> = {},
 ): Promise<BenchSluice> {
   Object.assign(process.env, endpoints, {
     AWS_REGION: REGION,
@@ -54,8 +56,9 @@ export async function startBenchSluice(
   const dataDir = mkdtempSync(join(tmpdir(), "sluice-bench-"));
   const latencyFile = join(dataDir, "latency.txt");
   writeFileSync(latencyFile, "");
-  const config = parseConfig(
+  const parsed = parseConfig(
     {
+      ...config,
       functions: {
         noop: { handler: `${resolve(functionsDir, "noop")}.handler`, timeout: 30 },
         latency: {
@@ -68,7 +71,7 @@ export async function startBenchSluice(
     process.cwd(),
   );
   const logger = pino({ level: process.env.SLUICE_LOG_LEVEL ?? "warn" }) as FastifyBaseLogger;
-  const sluice = createSluice({ config, dataDir, logger });
+  const sluice = createSluice({ config: parsed, dataDir, logger });
   const endpoint = await sluice.listen("127.0.0.1", 0);
   const esm = `${endpoint}/2015-03-31/event-source-mappings/`;
   // The values /metrics serves, read in-process: cheap enough to poll every few milliseconds, so a run's end
@@ -109,4 +112,20 @@ export async function startBenchSluice(
     },
     close: () => sluice.close(),
   };
+}
+
+/** A contender's throughput: messages per second, one per round, and their median. */
+export interface Throughput {
+  contender: string;
+  rounds: number[];
+  median: number;
+}
+
+/** A contender's latency at low load, in ms. */
+export interface Latency {
+  contender: string;
+  samples: number;
+  p50: number;
+  p99: number;
+  max: number;
 }

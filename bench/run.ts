@@ -1,9 +1,10 @@
 /**
  * Every benchmark, one after another (`npm run bench`, i.e. `vite-node bench/run.ts`). `--check` makes the run
- * exit 1 when a benchmark misses its target. bench/filter, then bench/sqs (which needs fauxqs) and bench/streams
- * (which needs kinesis-local): test/services/up starts both.
+ * exit 1 when a benchmark misses its target. bench/filter, then bench/sqs (which needs fauxqs), bench/streams
+ * (which needs kinesis-local) and bench/mq (which needs RabbitMQ and ActiveMQ): test/services/up starts them all.
  */
 import { runFilterBench } from "./filter/bench.js";
+import { runMqBench } from "./mq/bench.js";
 import { runSqsBench } from "./sqs/bench.js";
 import { runStreamsBench } from "./streams/bench.js";
 
@@ -13,4 +14,6 @@ console.log("");
 const sqs = await runSqsBench();
 console.log("");
 const streams = await runStreamsBench();
-if (check && [filter, sqs, streams].some((bench) => bench.misses.length > 0)) process.exitCode = 1;
+console.log("");
+const mq = await runMqBench();
+if (check && [filter, sqs, streams, mq].some((bench) => bench.misses.length > 0)) process.exitCode = 1;

@@ -31,7 +31,16 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { Consumer } from "sqs-consumer";
 import { SQS_INITIAL_CONCURRENCY } from "../../src/runtime/workers.js";
 import { count, markdownTable, rate, ratio } from "../filter/table.js";
-import { type BenchSluice, CREDENTIALS, median, REGION, sleep, startBenchSluice } from "../harness.js";
+import {
+  type BenchSluice,
+  CREDENTIALS,
+  type Latency,
+  median,
+  REGION,
+  sleep,
+  startBenchSluice,
+  type Throughput,
+} from "../harness.js";
 
 export const SQS_ENDPOINT = process.env.BENCH_SQS_ENDPOINT ?? "http://127.0.0.1:4576";
 
@@ -56,21 +65,6 @@ export interface SqsBenchOptions {
   /** ScalingConfig.MaximumConcurrency for Sluice's throughput mapping (a diagnostic; unset by default). */
   maxConcurrency?: number;
   log?: (line: string) => void;
-}
-
-export interface Throughput {
-  contender: string;
-  /** Messages per second, one per round. */
-  rounds: number[];
-  median: number;
-}
-
-export interface Latency {
-  contender: string;
-  samples: number;
-  p50: number;
-  p99: number;
-  max: number;
 }
 
 export interface SqsBenchResult {

@@ -35,6 +35,12 @@ export const SQS_MAX_CONCURRENCY = 1_250;
 export const SQS_IDLE_CONCURRENCY = 2;
 /** Amazon MQ's concurrent batches per mapping (reference/aws-esm-facts.md §6.5). */
 export const MQ_CONCURRENCY = { activemq: 5, rabbitmq: 1 } as const;
+/**
+ * Messages an Amazon MQ consumer lets the broker send ahead: a batch more than the pollers hold, so that the
+ * broker keeps sending while their batches are invoked.
+ */
+export const mqPrefetch = (batchSize: number, concurrency: number) => batchSize * (concurrency + 1);
+
 /** Amazon MQ's default MaximumBatchingWindowInSeconds: 500 ms. */
 const MQ_DEFAULT_WINDOW_MS = 500;
 
@@ -116,7 +122,7 @@ function mqWorker(mapping: EventSourceMapping, deps: WorkerDependencies) {
   try {
     const access = brokerAccess(brokerArn, config, deps);
     concurrency = deps.brokers[brokerArn]?.concurrency ?? MQ_CONCURRENCY[access.engine];
-    source = mqSource(brokerArn, access, batchSize * concurrency);
+    source = mqSource(brokerArn, access, mqPrefetch(batchSize, concurrency));
   } catch (err) {
     source = new MisconfiguredSource(err);
   }

@@ -8,22 +8,30 @@
  * the next receive connects afresh.
  */
 import { type Channel, type ChannelModel, type ConsumeMessage, connect } from "amqplib";
-import { JsonEvent, sizedJson } from "../../pipeline/payload-size.js";
-import type { QueueSource, SourceRecord } from "../source.js";
+import { JsonEvent } from "../../pipeline/payload-size.js";
+import { type QueueSource, TextRecord } from "../source.js";
 import type { BrokerAccess } from "./broker-access.js";
 import { BrokerSession } from "./broker-session.js";
 import { Deliveries, REDELIVERY_DELAY_MS } from "./deliveries.js";
 import { describeRabbitMqError, rabbitMqErrorCode } from "./rabbitmq-errors.js";
 import { toRabbitMqMessage } from "./rabbitmq-event.js";
+import { UnsettledTags } from "./unsettled-tags.js";
 
 /** AMQP's basic.qos prefetch-count is a 16-bit field. */
 const MAX_PREFETCH = 65_535;
 const HEARTBEAT_SECONDS = 30;
 
-export interface RabbitMqRecord extends SourceRecord {
-  /** The channel the message came on: an acknowledgement on any other would be refused. */
-  channel: Channel;
-  deliveryTag: number;
+export class RabbitMqRecord extends TextRecord {
+  constructor(
+    id: string,
+    event: Record<string, unknown>,
+    arrivedAt: number,
+    /** The channel the message came on: an acknowledgement on any other would be refused. */
+    readonly channel: Channel,
+    readonly deliveryTag: number,
+  ) {
+    super(id, event, arrivedAt);
+  }
 }
 
 interface Session {
@@ -31,11 +39,18 @@ interface Session {
   channel: Channel;
 }
 
+/** How a batch is settled: AMQP's ack, or nack with or without requeue. */
+type Settle = (channel: Channel, tag: number, multiple: boolean) => void;
+const ack: Settle = (channel, tag, multiple) => channel.ack(message(tag), multiple);
+const requeue: Settle = (channel, tag, multiple) => channel.nack(message(tag), multiple, true);
+const reject: Settle = (channel, tag, multiple) => channel.nack(message(tag), multiple, false);
+
 export class RabbitMqSource implements QueueSource<RabbitMqRecord> {
   readonly maxPerReceive: number;
   readonly cancellableReceive = true;
   readonly envelopeBytes: number;
   private readonly deliveries = new Deliveries<RabbitMqRecord>();
+  private readonly unsettled = new WeakMap<Channel, UnsettledTags>();
   private readonly eventPrefix: string;
   private readonly session = new BrokerSession<Session>(
     () => this.open(),
@@ -66,22 +81,19 @@ export class RabbitMqSource implements QueueSource<RabbitMqRecord> {
   }
 
   async ack(records: readonly RabbitMqRecord[]): Promise<string[]> {
-    return this.settle(records, (channel, tag) => channel.ack(message(tag)));
+    return this.settle(records, ack);
   }
 
   async retry(records: readonly RabbitMqRecord[]): Promise<void> {
-    this.session.later(
-      () => this.settle(records, (channel, tag) => channel.nack(message(tag), false, true)),
-      REDELIVERY_DELAY_MS,
-    );
+    this.session.later(() => this.settle(records, requeue), REDELIVERY_DELAY_MS);
   }
 
   async deadLetter(records: readonly RabbitMqRecord[]): Promise<void> {
-    this.settle(records, (channel, tag) => channel.nack(message(tag), false, false));
+    this.settle(records, reject);
   }
 
   async release(records: readonly RabbitMqRecord[]): Promise<void> {
-    this.settle(records, (channel, tag) => channel.nack(message(tag), false, true));
+    this.settle(records, requeue);
   }
 
   describeError(err: unknown): string {
@@ -97,17 +109,26 @@ export class RabbitMqSource implements QueueSource<RabbitMqRecord> {
   }
 
   /**
-   * Acknowledges (or rejects) on the channel each record came on; a record whose channel has closed is left
-   * to the broker, which has already taken it back. Resolves with the ids settled.
+   * Settles records on the channel each came on: in one frame when they are every unsettled delivery up to
+   * the last of them, else one frame each. A record whose channel has closed is left to the broker, which has
+   * already taken it back. Resolves with the ids settled.
    */
-  private settle(records: readonly RabbitMqRecord[], how: (channel: Channel, tag: number) => void): string[] {
-    const settled: string[] = [];
+  private settle(records: readonly RabbitMqRecord[], how: Settle): string[] {
+    const byChannel = new Map<Channel, RabbitMqRecord[]>();
     for (const record of records) {
+      const group = byChannel.get(record.channel);
+      if (group) group.push(record);
+      else byChannel.set(record.channel, [record]);
+    }
+    const settled: string[] = [];
+    for (const [channel, group] of byChannel) {
+      const tags = group.map((r) => r.deliveryTag).sort((x, y) => x - y);
       try {
-        how(record.channel, record.deliveryTag);
-        settled.push(record.id);
+        if (this.unsettled.get(channel)?.settle(tags)) how(channel, tags.at(-1) as number, true);
+        else for (const tag of tags) how(channel, tag, false);
+        for (const record of group) settled.push(record.id);
       } catch {
-        // The channel is closed: the broker requeued the message when it closed.
+        // The channel is closed: the broker requeued the messages when it closed.
       }
     }
     return settled;
@@ -147,6 +168,7 @@ export class RabbitMqSource implements QueueSource<RabbitMqRecord> {
       connection.on("close", lost);
       channel.on("error", () => {});
       channel.on("close", () => lost(new Error("the channel was closed")));
+      this.unsettled.set(channel, new UnsettledTags());
       await channel.prefetch(Math.min(MAX_PREFETCH, this.prefetch));
       await channel.checkQueue(queue);
       await channel.consume(queue, (msg) => (msg ? this.deliver(channel, msg) : lost()), { noAck: false });
@@ -158,15 +180,17 @@ export class RabbitMqSource implements QueueSource<RabbitMqRecord> {
   }
 
   private deliver(channel: Channel, msg: ConsumeMessage): void {
-    const event = toRabbitMqMessage(msg.properties, msg.content, msg.fields.redelivered);
-    this.deliveries.push({
-      id: String(this.nextId++),
-      channel,
-      deliveryTag: msg.fields.deliveryTag,
-      event,
-      ...sizedJson(event),
-      arrivedAt: Date.now(),
-    });
+    const { deliveryTag, redelivered } = msg.fields;
+    this.unsettled.get(channel)?.add(deliveryTag);
+    this.deliveries.push(
+      new RabbitMqRecord(
+        String(this.nextId++),
+        toRabbitMqMessage(msg.properties, msg.content, redelivered),
+        Date.now(),
+        channel,
+        deliveryTag,
+      ),
+    );
   }
 }
 

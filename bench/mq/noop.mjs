@@ -1,0 +1,2 @@
+// bench/mq: the no-op function Sluice invokes in the throughput runs.
+export const handler = async () => ({});
