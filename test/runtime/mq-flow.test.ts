@@ -94,7 +94,10 @@ function peakOverlap(runs: readonly Batch[]): number {
   edges.sort((x, y) => x.at - y.at || x.d - y.d);
   let running = 0;
   let peak = 0;
-  for (const { d } of edges) peak = Math.max(peak, (running += d));
+  for (const { d } of edges) {
+    running += d;
+    peak = Math.max(peak, running);
+  }
   return peak;
 }
 const activeBatches = (queue: string) =>
