@@ -29,7 +29,11 @@ export interface QueueWorkerOptions<R extends SourceRecord> {
   filter: ((event: Record<string, unknown>) => boolean) | undefined;
   reportBatchItemFailures: boolean;
   /** Pollers at start, at most, and when the queue is idle. */
-  concurrency: { initial: number; max: number; idle: number };
+  /**
+   * Pollers at start, at most, and when the queue is idle; or a fixed number (Amazon MQ's 5 or 1), which
+   * neither grows with a backlog nor shrinks while the function fails.
+   */
+  concurrency: { initial: number; max: number; idle: number } | { fixed: number };
   metrics: Metrics;
   log: FastifyBaseLogger;
   /**
@@ -46,6 +50,8 @@ export class QueueWorker<R extends SourceRecord> {
   /** Aborted only when Sluice shuts down: see stop(). */
   private readonly longPolls = new AbortController();
   private readonly pollers = new Set<Promise<void>>();
+  /** The running pollers' numbers, 0 up: each receives as that consumer of the source. */
+  private readonly slots = new Set<number>();
   private readonly labels;
   private target: number;
   /** Pollers on their way out after a scale-down. */
@@ -63,7 +69,8 @@ export class QueueWorker<R extends SourceRecord> {
     this.labels = Metrics.labels(options.uuid, options.functionArn);
     this.result = new ProcessingResult(options.onProcessingResult);
     this.invoker = new MappingInvoker(options.invoker, options.functionArn, options.metrics, this.labels);
-    this.target = Math.min(options.concurrency.initial, options.concurrency.max);
+    const { concurrency } = options;
+    this.target = "fixed" in concurrency ? concurrency.fixed : Math.min(concurrency.initial, concurrency.max);
   }
 
   start(): void {
@@ -94,10 +101,14 @@ export class QueueWorker<R extends SourceRecord> {
 
   private fill(): void {
     while (this.pollers.size - this.retiring < this.target && !this.controller.signal.aborted) {
-      const poller: Promise<void> = this.poll()
+      let slot = 0;
+      while (this.slots.has(slot)) slot++;
+      this.slots.add(slot);
+      const poller: Promise<void> = this.poll(slot)
         .catch((err: unknown) => this.options.log.error({ err, uuid: this.options.uuid }, "poller failed"))
         .finally(() => {
           this.pollers.delete(poller);
+          this.slots.delete(slot);
           this.fill();
         });
       this.pollers.add(poller);
@@ -107,7 +118,9 @@ export class QueueWorker<R extends SourceRecord> {
 
   /** AWS adds pollers while messages wait and drops back when the queue runs dry or the function fails. */
   private rescale(): void {
-    const { max, idle } = this.options.concurrency;
+    const { concurrency } = this.options;
+    if ("fixed" in concurrency) return;
+    const { max, idle } = concurrency;
     const { full, empty, failed } = this.signals;
     this.signals = { full: 0, empty: 0, failed: 0 };
     if (failed > 0 && !this.options.reportBatchItemFailures)
@@ -121,7 +134,7 @@ export class QueueWorker<R extends SourceRecord> {
    * One poller: receives into its own batcher and invokes each batch the batcher cuts, one at a time. Records a
    * byte cut left over stay for the poller's next batch. SQS's window runs from the previous invocation's end.
    */
-  private async poll(): Promise<void> {
+  private async poll(slot: number): Promise<void> {
     const { source, batchSize, windowMs, windowStartsAt } = this.options;
     const { signal } = this.controller;
     const batcher = new Batcher<R>({
@@ -164,6 +177,7 @@ export class QueueWorker<R extends SourceRecord> {
           waitMs,
           source.cancellableReceive ? signal : this.longPolls.signal,
           batcher,
+          slot,
         ))
           ready.push(cut.records);
         failures = 0;
@@ -189,9 +203,10 @@ export class QueueWorker<R extends SourceRecord> {
     waitMs: number,
     signal: AbortSignal,
     batcher: Batcher<R>,
+    slot: number,
   ): Promise<Batch<R>[]> {
     const { source, filter, metrics, batchSize } = this.options;
-    const received = await source.receive(max, waitMs, signal);
+    const received = await source.receive(max, waitMs, signal, slot);
     if (received.length >= Math.min(batchSize, source.maxPerReceive)) this.signals.full++;
     else if (received.length === 0) this.signals.empty++;
     metrics.polled.inc(this.labels, received.length);

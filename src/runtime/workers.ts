@@ -122,7 +122,7 @@ function mqWorker(mapping: EventSourceMapping, deps: WorkerDependencies) {
   try {
     const access = brokerAccess(brokerArn, config, deps);
     concurrency = deps.brokers[brokerArn]?.concurrency ?? MQ_CONCURRENCY[access.engine];
-    source = mqSource(brokerArn, access, mqPrefetch(batchSize, concurrency));
+    source = mqSource(brokerArn, access, batchSize, concurrency);
   } catch (err) {
     source = new MisconfiguredSource(err);
   }
@@ -138,7 +138,7 @@ function mqWorker(mapping: EventSourceMapping, deps: WorkerDependencies) {
         : config.MaximumBatchingWindowInSeconds * 1000,
     filter: compileFilterCriteria("mq", config.FilterCriteria?.Filters),
     reportBatchItemFailures: false,
-    concurrency: { initial: concurrency, max: concurrency, idle: concurrency },
+    concurrency: { fixed: concurrency },
     windowStartsAt: "firstRecord",
     metrics,
     log,
@@ -146,10 +146,16 @@ function mqWorker(mapping: EventSourceMapping, deps: WorkerDependencies) {
   });
 }
 
-function mqSource(brokerArn: string, access: BrokerAccess, prefetch: number): QueueSource<SourceRecord> {
+/** RabbitMQ: one consumer all pollers share; ActiveMQ: one subscription per poller, as JMS sessions. */
+function mqSource(
+  brokerArn: string,
+  access: BrokerAccess,
+  batchSize: number,
+  concurrency: number,
+): QueueSource<SourceRecord> {
   return access.engine === "rabbitmq"
-    ? new RabbitMqSource(brokerArn, access, prefetch)
-    : new ActiveMqSource(brokerArn, access, prefetch);
+    ? new RabbitMqSource(brokerArn, access, mqPrefetch(batchSize, concurrency))
+    : new ActiveMqSource(brokerArn, access, concurrency, mqPrefetch(batchSize, 1));
 }
 
 function streamWorker(mapping: EventSourceMapping, kind: "kinesis" | "dynamodb", deps: WorkerDependencies) {

@@ -1,7 +1,9 @@
 /**
- * An ActiveMQ queue as a QueueSource, over STOMP (@stomp/stompjs) with client-individual acknowledgement: one
- * connection and one subscription per mapping, prefetching every poller's full batch. A message is
- * acknowledged only after its batch's invocation succeeded (or the filter dropped it).
+ * An ActiveMQ queue as a QueueSource, over STOMP (@stomp/stompjs): one connection per mapping and, as the JMS
+ * client Lambda uses has a session per consumer, one subscription per poller, each prefetching two batches. A
+ * subscription is in `ack: client` mode, whose ACK is cumulative: one frame acknowledges a batch, sent once the
+ * batch's invocation succeeded (or the filter dropped its messages) and everything delivered before it on that
+ * subscription is settled too (AckSequence).
  *
  * Redelivery is the JMS client's, as Lambda uses it: the ActiveMQ client's default policy redelivers a failed
  * message locally, 1 s later, up to 6 times (reference/aws-esm-facts.md §6.4), then acknowledges it as poison,
@@ -16,6 +18,7 @@ import { Client, type IMessage } from "@stomp/stompjs";
 import { TCPWrapper } from "@stomp/tcp-wrapper";
 import { JsonEvent } from "../../pipeline/payload-size.js";
 import { type QueueSource, TextRecord } from "../source.js";
+import { AckSequence, type Settlement } from "./ack-sequence.js";
 import { activeMqErrorCode, describeActiveMqError, StompError } from "./activemq-errors.js";
 import { toActiveMqMessage } from "./activemq-event.js";
 import type { BrokerAccess } from "./broker-access.js";
@@ -26,14 +29,22 @@ import { Deliveries, REDELIVERY_DELAY_MS } from "./deliveries.js";
 export const MAX_REDELIVERIES = 6;
 const CONNECT_TIMEOUT_MS = 10_000;
 
+/** A subscription of one connection, which one poller reads. */
+interface Consumer {
+  client: Client;
+  /** Which poller's: where its redeliveries go back to. */
+  index: number;
+  sequence: AckSequence<IMessage>;
+}
+
 export class ActiveMqRecord extends TextRecord {
   constructor(
     id: string,
     event: Record<string, unknown>,
     arrivedAt: number,
     readonly message: IMessage,
-    /** The connection the message came on: acknowledgements go back on it, or not at all. */
-    readonly client: Client,
+    /** The subscription the message came on: acknowledgements go back on it, or not at all. */
+    readonly consumer: Consumer,
     /** Local redeliveries so far (the JMS client's redelivery counter). */
     readonly redeliveries: number,
   ) {
@@ -73,28 +84,37 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
   readonly maxPerReceive: number;
   readonly cancellableReceive = true;
   readonly envelopeBytes: number;
-  private readonly deliveries = new Deliveries<ActiveMqRecord>();
+  /** One buffer per poller, each fed by that poller's subscription. */
+  private readonly deliveries: Deliveries<ActiveMqRecord>[];
   private readonly eventPrefix: string;
-  private readonly session = new BrokerSession<Client>(
-    () => this.open(),
-    (client) => client.deactivate(),
-    this.deliveries,
-  );
+  private readonly session: BrokerSession<Client>;
 
   constructor(
     brokerArn: string,
     private readonly access: BrokerAccess,
-    /** Records every poller may hold at once: BatchSize × concurrency. */
+    /** Pollers, and so subscriptions. */
+    consumers: number,
+    /** Messages each subscription lets the broker send ahead. */
     private readonly prefetch: number,
   ) {
     this.maxPerReceive = prefetch;
+    this.deliveries = Array.from({ length: consumers }, () => new Deliveries<ActiveMqRecord>());
+    this.session = new BrokerSession<Client>(
+      () => this.open(),
+      (client) => client.deactivate(),
+      this.deliveries,
+    );
     this.eventPrefix = `{"eventSource":"aws:mq","eventSourceArn":${JSON.stringify(brokerArn)},"messages":[`;
     this.envelopeBytes = Buffer.byteLength(`${this.eventPrefix}]}`);
   }
 
-  async receive(max: number, waitMs: number, signal: AbortSignal): Promise<ActiveMqRecord[]> {
+  async receive(max: number, waitMs: number, signal: AbortSignal, poller: number): Promise<ActiveMqRecord[]> {
     await this.session.connected();
-    return this.deliveries.take(max, waitMs, signal);
+    return (this.deliveries[poller % this.deliveries.length] as Deliveries<ActiveMqRecord>).take(
+      max,
+      waitMs,
+      signal,
+    );
   }
 
   batchEvent(records: readonly ActiveMqRecord[]): unknown {
@@ -112,9 +132,10 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
     const again = records.filter((r) => r.redeliveries < MAX_REDELIVERIES);
     if (again.length === 0) return;
     this.session.later(() => {
-      // Messages of a connection since lost are the broker's again.
-      const live = again.filter((r) => r.client.connected);
-      this.deliveries.unshift(live.map((r) => this.record(r.message, r.client, r.redeliveries + 1)));
+      // Back to the poller they came from, before its newer messages, as a JMS session redelivers. Messages of
+      // a connection since lost are the broker's again.
+      for (const r of again.filter((r) => r.consumer.client.connected))
+        this.buffer(r.consumer).unshift([this.record(r.message, r.consumer, r.redeliveries + 1)]);
     }, REDELIVERY_DELAY_MS);
   }
 
@@ -138,21 +159,35 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
     return this.session.close();
   }
 
-  private settle(records: readonly ActiveMqRecord[], how: "ack" | "nack"): string[] {
+  /**
+   * Marks records settled in their subscription's sequence and sends the frames that makes due: records of a
+   * connection since lost are the broker's again. Resolves with the ids settled.
+   */
+  private settle(records: readonly ActiveMqRecord[], how: Settlement): string[] {
+    const byConsumer = new Map<Consumer, IMessage[]>();
     const settled: string[] = [];
     for (const record of records) {
-      if (!record.client.connected) continue; // the broker has it back already
+      if (!record.consumer.client.connected) continue;
+      const group = byConsumer.get(record.consumer);
+      if (group) group.push(record.message);
+      else byConsumer.set(record.consumer, [record.message]);
+      settled.push(record.id);
+    }
+    for (const [consumer, messages] of byConsumer) {
       try {
-        record.message[how]();
-        settled.push(record.id);
+        for (const frame of consumer.sequence.settle(messages, how)) frame.item[frame.how]();
       } catch {
-        // The connection closed meanwhile: the same.
+        // The connection closed meanwhile: the broker has them back.
       }
     }
     return settled;
   }
 
-  private record(message: IMessage, client: Client, redeliveries: number): ActiveMqRecord {
+  private buffer(consumer: Consumer): Deliveries<ActiveMqRecord> {
+    return this.deliveries[consumer.index] as Deliveries<ActiveMqRecord>;
+  }
+
+  private record(message: IMessage, consumer: Consumer, redeliveries: number): ActiveMqRecord {
     const receivedAt = Date.now();
     const event = toActiveMqMessage(message, {
       queue: this.access.queue,
@@ -165,7 +200,7 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
       event,
       arrivedAt,
       message,
-      client,
+      consumer,
       redeliveries,
     );
   }
@@ -199,14 +234,17 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
         heartbeatOutgoing: 10_000,
         onConnect: () => {
           opened = true;
-          client.subscribe(
-            `/queue/${queue}`,
-            (message) => this.deliveries.push(this.record(message, client, 0)),
-            {
-              ack: "client-individual",
-              "activemq.prefetchSize": String(this.prefetch),
-            },
-          );
+          for (let index = 0; index < this.deliveries.length; index++) {
+            const consumer: Consumer = { client, index, sequence: new AckSequence() };
+            client.subscribe(
+              `/queue/${queue}`,
+              (message) => {
+                consumer.sequence.add(message);
+                this.buffer(consumer).push(this.record(message, consumer, 0));
+              },
+              { ack: "client", "activemq.prefetchSize": String(this.prefetch) },
+            );
+          }
           resolve(client);
         },
         onStompError: (frame) => {

@@ -12,7 +12,8 @@ export class BrokerSession<S> {
   constructor(
     private readonly open: () => Promise<S>,
     private readonly shut: (session: S) => Promise<void>,
-    private readonly deliveries: Deliveries<unknown>,
+    /** The buffers its consumers fill: failed when the connection is lost, reset when a new one opens. */
+    private readonly deliveries: readonly Deliveries<unknown>[],
   ) {}
 
   /** The open session, or a new one; a failed open is tried again by the next call. */
@@ -20,7 +21,7 @@ export class BrokerSession<S> {
     if (this.closed) return Promise.reject(new Error("the broker source is closed"));
     this.current ??= this.open().then(
       (session) => {
-        this.deliveries.reset();
+        for (const buffer of this.deliveries) buffer.reset();
         return session;
       },
       (err: unknown) => {
@@ -37,7 +38,7 @@ export class BrokerSession<S> {
       (current) => {
         if (current !== session) return;
         this.current = undefined;
-        this.deliveries.fail(err);
+        for (const buffer of this.deliveries) buffer.fail(err);
         this.shut(session).catch(() => {});
       },
       () => {}, // never opened: the open itself reports why
