@@ -33,7 +33,16 @@ import {
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { sleep as abortableSleep } from "../../src/runtime/sleep.js";
 import { count, markdownTable, rate, ratio } from "../filter/table.js";
-import { type BenchSluice, CREDENTIALS, median, REGION, sleep, startBenchSluice } from "../harness.js";
+import {
+  type BenchSluice,
+  CREDENTIALS,
+  type Latency as LowLoadLatency,
+  median,
+  REGION,
+  type Throughput as RoundsThroughput,
+  sleep,
+  startBenchSluice,
+} from "../harness.js";
 
 export const KINESIS_ENDPOINT = process.env.BENCH_KINESIS_ENDPOINT ?? "http://127.0.0.1:4567";
 
@@ -68,21 +77,12 @@ export interface StreamsBenchOptions {
   log?: (line: string) => void;
 }
 
-export interface Throughput {
-  contender: string;
-  /** Records per second, one per round. */
-  rounds: number[];
-  median: number;
-  /** GetRecords calls a round, per shard (mean over rounds). */
+/** Records per second, and GetRecords calls a round, per shard (mean over rounds). */
+export interface Throughput extends RoundsThroughput {
   readsPerShard: number;
 }
 
-export interface Latency {
-  contender: string;
-  samples: number;
-  p50: number;
-  p99: number;
-  max: number;
+export interface Latency extends LowLoadLatency {
   /** GetRecords calls per second per shard on the idle stream, and while the records trickled in. */
   idleReadsPerShardPerSecond: number;
   readsPerShardPerSecond: number;

@@ -213,7 +213,10 @@ export class QueueWorker<R extends SourceRecord> {
     // One pass: each record is matched once.
     const kept: R[] = [];
     const dropped: R[] = [];
-    for (const record of received) (!filter || filter(record.event) ? kept : dropped).push(record);
+    for (const record of received) {
+      (!filter || filter(record.event) ? kept : dropped).push(record);
+      record.dropEvent?.();
+    }
     if (dropped.length > 0) {
       metrics.filteredOut.inc(this.labels, dropped.length);
       metrics.deleted.inc(this.labels, (await source.ack(dropped)).length);

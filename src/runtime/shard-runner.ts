@@ -166,7 +166,9 @@ export class ShardRunner<R extends StreamRecord> {
     const dropped: string[] = [];
     const now = Date.now();
     for (const record of records) {
-      if (filter && !filter(record.event)) {
+      const kept = !filter || filter(record.event);
+      record.dropEvent?.();
+      if (!kept) {
         dropped.push(record.id);
         continue;
       }

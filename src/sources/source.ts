@@ -14,6 +14,11 @@ export interface SourceRecord {
   bytes: number;
   /** The event's JSON text, when the source kept it from sizing the record: batches are joined from it. */
   json?: string;
+  /**
+   * Called once the filter has read `event`: a record that can give its event back from its JSON text drops the
+   * object here, so what waits in read-ahead or prefetch is text alone (see TextRecord).
+   */
+  dropEvent?(): void;
   /** Epoch ms the broker received it: for record age, IteratorAge and windows. */
   arrivedAt: number;
   /** What must stay in order: an SQS FIFO message group, a partition key. */
@@ -82,14 +87,16 @@ export interface StreamRecord extends SourceRecord {
 }
 
 /**
- * A record kept as its JSON text alone. A shard's read-ahead holds up to 10,000 records, a broker's prefetch as
- * many: as text they take about half the memory of text plus object graph, and leave the garbage collector
- * nothing to trace, which on a busy process was what slowed the invocations after a large read. The few readers
- * of `event` (filters, tumbling windows) get it parsed back.
+ * A record that, once filtered, is kept as its JSON text alone. A shard's read-ahead holds up to 10,000 records,
+ * a broker's prefetch as many: as text they take about half the memory of text plus object graph, and leave the
+ * garbage collector nothing to trace, which on a busy process was what slowed the invocations after a large
+ * read. The filter reads the event object the record was made from; later readers of `event` (tumbling windows)
+ * get it parsed back.
  */
 export class TextRecord implements SourceRecord {
   readonly json: string;
   readonly bytes: number;
+  private kept: Record<string, unknown> | undefined;
 
   constructor(
     readonly id: string,
@@ -97,10 +104,15 @@ export class TextRecord implements SourceRecord {
     readonly arrivedAt: number,
   ) {
     ({ json: this.json, bytes: this.bytes } = sizedJson(event));
+    this.kept = event;
   }
 
   get event(): Record<string, unknown> {
-    return JSON.parse(this.json) as Record<string, unknown>;
+    return this.kept ?? (JSON.parse(this.json) as Record<string, unknown>);
+  }
+
+  dropEvent(): void {
+    this.kept = undefined;
   }
 }
 

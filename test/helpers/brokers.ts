@@ -17,6 +17,7 @@ import { Client, type IMessage } from "@stomp/stompjs";
 import { TCPWrapper } from "@stomp/tcp-wrapper";
 import { type Channel, type ConfirmChannel, connect, type MessageProperties, type Options } from "amqplib";
 import { brokers } from "../services/endpoints.js";
+import { jsonLines } from "./json-lines.js";
 
 /**
  * The functions of the Amazon MQ flow tests: `recorder` appends every batch it gets to `recordFile`;
@@ -38,6 +39,16 @@ export const mqRecorder = (recordFile: string) => {
     },
   };
 };
+
+/** The bodies of every message the MQ recorder functions wrote to `recordFile`, whatever the engine. */
+export const mqBodies = (recordFile: string): string[] =>
+  jsonLines<{
+    event: { messages?: { data: string }[]; rmqMessagesByQueue?: Record<string, { data: string }[]> };
+  }>(recordFile).flatMap(({ event }) =>
+    (event.messages ?? Object.values(event.rmqMessagesByQueue ?? {}).flat()).map((m) =>
+      Buffer.from(m.data, "base64").toString(),
+    ),
+  );
 
 export const uniqueName = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 

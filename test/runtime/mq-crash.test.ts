@@ -4,7 +4,6 @@
  * broker; every message reaches the function at least once (the brokers deliver again what was unacknowledged
  * when the connection dropped) and both queues drain.
  */
-import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { awsCli } from "../helpers/aws-cli.js";
@@ -13,6 +12,7 @@ import {
   createVhost,
   declareRabbitQueue,
   deleteVhost,
+  mqBodies,
   mqRecorder,
   publishRabbit,
   rabbitQueueCounts,
@@ -34,24 +34,6 @@ const RABBIT_ARN = "arn:aws:mq:us-east-1:000000000000:broker:crash-rabbit:b-3";
 const ACTIVE_ARN = "arn:aws:mq:us-east-1:000000000000:broker:crash-active:b-4";
 const RABBIT_SECRET = "arn:aws:secretsmanager:us-east-1:000000000000:secret:crash-rabbit";
 const ACTIVE_SECRET = "arn:aws:secretsmanager:us-east-1:000000000000:secret:crash-active";
-
-/** Message bodies the function saw; a line cut short by kill -9 is skipped (that batch comes again anyway). */
-function delivered(file: string): string[] {
-  if (!existsSync(file)) return [];
-  const bodies: string[] = [];
-  for (const line of readFileSync(file, "utf8").split("\n")) {
-    try {
-      const { event } = JSON.parse(line) as {
-        event: { messages?: { data: string }[]; rmqMessagesByQueue?: Record<string, { data: string }[]> };
-      };
-      for (const m of event.messages ?? Object.values(event.rmqMessagesByQueue ?? {}).flat())
-        bodies.push(Buffer.from(m.data, "base64").toString());
-    } catch {
-      // a partial last line
-    }
-  }
-  return bodies;
-}
 
 describe("stopping Sluice mid-flow, Amazon MQ", () => {
   it("loses no message of either broker across SIGTERM and repeated kill -9", {
@@ -123,12 +105,12 @@ describe("stopping Sluice mid-flow, Amazon MQ", () => {
     expect([rabbitMapping.State, activeMapping.State]).toEqual(["Creating", "Creating"]);
 
     const seenBefore = (n: number) =>
-      eventually(async () => (delivered(recordFile).length > n ? true : undefined), 60_000);
+      eventually(async () => (mqBodies(recordFile).length > n ? true : undefined), 60_000);
     sluice = await stopAndKill(sluice, start, seenBefore, { first: 200, step: 600, kills: 3 });
 
     const all = [...bodies("rabbit"), ...bodies("active")];
     const missing = await eventually(async () => {
-      const seen = new Set(delivered(recordFile));
+      const seen = new Set(mqBodies(recordFile));
       const left = all.filter((b) => !seen.has(b));
       return left.length === 0 ? left : undefined;
     }, 120_000);

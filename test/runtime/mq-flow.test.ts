@@ -4,7 +4,6 @@
  * redelivery, the brokers' dead-letter handling for poison messages, filtering, and configuration and
  * credential errors in the mapping's state.
  */
-import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -21,6 +20,7 @@ import {
   uniqueName,
 } from "../helpers/brokers.js";
 import { call, ESM_PATH } from "../helpers/http.js";
+import { jsonLines } from "../helpers/json-lines.js";
 import { eventually, type InProcessSluice, startInProcess, tempDir } from "../helpers/sluice.js";
 import { brokers } from "../services/endpoints.js";
 
@@ -68,13 +68,7 @@ interface Batch {
   };
 }
 
-function batches(): Batch[] {
-  if (!existsSync(recordFile)) return [];
-  return readFileSync(recordFile, "utf8")
-    .split("\n")
-    .filter((line) => line !== "")
-    .map((line) => JSON.parse(line) as Batch);
-}
+const batches = () => jsonLines<Batch>(recordFile);
 const rabbitBatches = (queue: string) =>
   batches().filter((b) => b.event.rmqMessagesByQueue?.[`${queue}::${vhost}`] !== undefined);
 const rabbitMessages = (queue: string) =>

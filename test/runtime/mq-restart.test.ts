@@ -4,12 +4,12 @@
  * (some twice: delivery is at least once). Each engine runs on a private broker of this file's own, so the
  * restart disturbs no other test.
  */
-import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   activeQueueDepth,
   declareRabbitQueue,
+  mqBodies,
   mqRecorder,
   type PrivateActiveMq,
   type PrivateRabbit,
@@ -52,21 +52,8 @@ afterAll(async () => {
   await Promise.all([rabbit.stop(), active.stop()]);
 });
 
-/** The distinct message bodies the function has seen, whatever the engine. */
-function seen(): Set<string> {
-  if (!existsSync(recordFile)) return new Set();
-  const bodies = new Set<string>();
-  for (const line of readFileSync(recordFile, "utf8").split("\n")) {
-    if (line === "") continue;
-    const { event } = JSON.parse(line) as {
-      event: { messages?: { data: string }[]; rmqMessagesByQueue?: Record<string, { data: string }[]> };
-    };
-    for (const m of event.messages ?? Object.values(event.rmqMessagesByQueue ?? {}).flat())
-      bodies.add(Buffer.from(m.data, "base64").toString());
-  }
-  return bodies;
-}
-const countOf = (prefix: string) => [...seen()].filter((b) => b.startsWith(prefix)).length;
+/** How many distinct messages starting with `prefix` the function has seen. */
+const countOf = (prefix: string) => new Set(mqBodies(recordFile).filter((b) => b.startsWith(prefix))).size;
 
 async function map(body: Record<string, unknown>): Promise<string> {
   const created = await call(sut.endpoint, "POST", ESM_PATH, {
@@ -88,63 +75,75 @@ const connectionProblem = (uuid: string) =>
     return result.startsWith("PROBLEM: Connection error") ? result : undefined;
   }, 30_000);
 
+/** What differs between the engines in the restart test: the same steps run on each. */
+interface Engine {
+  arn: string;
+  secret: string;
+  scheme: string;
+  restart(): Promise<void>;
+  fill(queue: string, bodies: string[]): Promise<void>;
+  depth(queue: string): Promise<number>;
+}
+
+async function restartMidFlow(engine: Engine): Promise<void> {
+  const queue = uniqueName("q");
+  const prefix = `${queue}-`;
+  await engine.fill(
+    queue,
+    Array.from({ length: MESSAGES }, (_, i) => `${prefix}${i}`),
+  );
+  const uuid = await map({
+    EventSourceArn: engine.arn,
+    Queues: [queue],
+    SourceAccessConfigurations: [{ Type: "BASIC_AUTH", URI: engine.secret }],
+  });
+  await eventually(async () => (countOf(prefix) >= 100 ? true : undefined), 20_000);
+  const problem = connectionProblem(uuid);
+  await engine.restart();
+  expect(await problem).toMatch(
+    new RegExp(
+      `^PROBLEM: Connection error\\. Could not read from the broker at ${engine.scheme}://127\\.0\\.0\\.1:`,
+    ),
+  );
+  await eventually(async () => (countOf(prefix) >= MESSAGES ? true : undefined), 60_000);
+  expect(countOf(prefix)).toBe(MESSAGES);
+  await eventually(async () => ((await resultOf(uuid)) === "OK" ? true : undefined), 20_000);
+  await eventually(async () => ((await engine.depth(queue)) === 0 ? true : undefined), 20_000);
+}
+
 describe("a broker restart mid-flow", () => {
   it("RabbitMQ: every persistent message reaches the function, and the mapping recovers by itself", async () => {
-    const queue = uniqueName("q");
-    const prefix = `${queue}-`;
-    await declareRabbitQueue("/", queue, {}, { broker: rabbit });
-    await publishRabbit(
-      "/",
-      queue,
-      Array.from({ length: MESSAGES }, (_, i) => ({ body: `${prefix}${i}` })),
-      { broker: rabbit },
-    );
-    const uuid = await map({
-      EventSourceArn: RABBIT_ARN,
-      Queues: [queue],
-      SourceAccessConfigurations: [{ Type: "BASIC_AUTH", URI: RABBIT_SECRET }],
+    await restartMidFlow({
+      arn: RABBIT_ARN,
+      secret: RABBIT_SECRET,
+      scheme: "amqp",
+      restart: () => rabbit.restart(),
+      async fill(queue, bodies) {
+        await declareRabbitQueue("/", queue, {}, { broker: rabbit });
+        await publishRabbit(
+          "/",
+          queue,
+          bodies.map((body) => ({ body })),
+          { broker: rabbit },
+        );
+      },
+      depth: async (queue) => (await rabbitQueueCounts("/", queue, { broker: rabbit })).messages,
     });
-    await eventually(async () => (countOf(prefix) >= 100 ? true : undefined), 20_000);
-    const problem = connectionProblem(uuid);
-    await rabbit.restart();
-    expect(await problem).toMatch(
-      /^PROBLEM: Connection error\. Could not read from the broker at amqp:\/\/127\.0\.0\.1:/,
-    );
-    await eventually(async () => (countOf(prefix) >= MESSAGES ? true : undefined), 60_000);
-    expect(countOf(prefix)).toBe(MESSAGES);
-    await eventually(async () => ((await resultOf(uuid)) === "OK" ? true : undefined), 20_000);
-    await eventually(
-      async () =>
-        (await rabbitQueueCounts("/", queue, { broker: rabbit })).messages === 0 ? true : undefined,
-      20_000,
-    );
   }, 120_000);
 
   it("ActiveMQ: every persistent message reaches the function, and the mapping recovers by itself", async () => {
-    const queue = uniqueName("q");
-    const prefix = `${queue}-`;
-    await sendActive(
-      queue,
-      Array.from({ length: MESSAGES }, (_, i) => ({ body: `${prefix}${i}` })),
-      { broker: active },
-    );
-    const uuid = await map({
-      EventSourceArn: ACTIVE_ARN,
-      Queues: [queue],
-      SourceAccessConfigurations: [{ Type: "BASIC_AUTH", URI: ACTIVE_SECRET }],
+    await restartMidFlow({
+      arn: ACTIVE_ARN,
+      secret: ACTIVE_SECRET,
+      scheme: "stomp",
+      restart: () => active.restart(),
+      fill: (queue, bodies) =>
+        sendActive(
+          queue,
+          bodies.map((body) => ({ body })),
+          { broker: active },
+        ),
+      depth: (queue) => activeQueueDepth(queue, { broker: active }),
     });
-    await eventually(async () => (countOf(prefix) >= 100 ? true : undefined), 20_000);
-    const problem = connectionProblem(uuid);
-    await active.restart();
-    expect(await problem).toMatch(
-      /^PROBLEM: Connection error\. Could not read from the broker at stomp:\/\/127\.0\.0\.1:/,
-    );
-    await eventually(async () => (countOf(prefix) >= MESSAGES ? true : undefined), 60_000);
-    expect(countOf(prefix)).toBe(MESSAGES);
-    await eventually(async () => ((await resultOf(uuid)) === "OK" ? true : undefined), 20_000);
-    await eventually(
-      async () => ((await activeQueueDepth(queue, { broker: active })) === 0 ? true : undefined),
-      20_000,
-    );
   }, 120_000);
 });

@@ -2,10 +2,10 @@
  * No message is lost when Sluice is stopped mid-flow, cleanly (SIGTERM) or not (kill -9): every message reaches
  * the function at least once, SQS redelivering what was in flight, and the queue drains.
  */
-import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { call, ESM_PATH } from "../helpers/http.js";
+import { jsonLines } from "../helpers/json-lines.js";
 import {
   eventually,
   freePort,
@@ -18,19 +18,11 @@ import { createQueue, messagesLeft, sendMessages } from "../helpers/sources.js";
 
 const MESSAGES = 2_000;
 
-/** Bodies the function saw; a line cut short by kill -9 is skipped (that batch is redelivered anyway). */
-function delivered(file: string): string[] {
-  if (!existsSync(file)) return [];
-  const bodies: string[] = [];
-  for (const line of readFileSync(file, "utf8").split("\n")) {
-    try {
-      for (const record of JSON.parse(line).event.Records) bodies.push(record.body);
-    } catch {
-      // a partial last line
-    }
-  }
-  return bodies;
-}
+/** Bodies the function saw. */
+const delivered = (file: string): string[] =>
+  jsonLines<{ event: { Records: { body: string }[] } }>(file).flatMap((b) =>
+    b.event.Records.map((r) => r.body),
+  );
 
 describe("stopping Sluice mid-flow", () => {
   it("loses no message across SIGTERM and repeated kill -9", { timeout: 180_000 }, async () => {

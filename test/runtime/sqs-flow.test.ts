@@ -3,10 +3,10 @@
  * Lambda's SQS event shape, deletes on success, redelivery on failure, partial batch responses, filtering,
  * disabling, updating and deleting a running mapping, LastProcessingResult and metrics.
  */
-import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, ESM_PATH } from "../helpers/http.js";
+import { jsonLines } from "../helpers/json-lines.js";
 import { eventually, type InProcessSluice, startInProcess, tempDir } from "../helpers/sluice.js";
 import { createQueue, deleteQueue, messagesLeft, SQS_RECORD_KEYS, sendMessages } from "../helpers/sources.js";
 
@@ -32,12 +32,7 @@ interface Batch {
 
 /** The batches the function received for one queue. */
 function batchesOf(queueArn: string): Batch[] {
-  if (!existsSync(recordFile)) return [];
-  return readFileSync(recordFile, "utf8")
-    .split("\n")
-    .filter((line) => line !== "")
-    .map((line) => JSON.parse(line) as Batch)
-    .filter((b) => b.event.Records[0]?.eventSourceARN === queueArn);
+  return jsonLines<Batch>(recordFile).filter((b) => b.event.Records[0]?.eventSourceARN === queueArn);
 }
 const bodiesOf = (queueArn: string) =>
   batchesOf(queueArn).flatMap((b) => b.event.Records.map((r) => r.body as string));

@@ -3,10 +3,10 @@
  * each partition key's records reach the function in order, at least once, and a record is seen again only
  * when a restarted process resumes from the checkpoint, before the batch it repeats was acknowledged.
  */
-import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { call, ESM_PATH } from "../helpers/http.js";
+import { jsonLines } from "../helpers/json-lines.js";
 import {
   eventually,
   freePort,
@@ -27,23 +27,14 @@ interface Delivery {
   n: number;
 }
 
-/** What the function saw, in order; a line cut short by kill -9 is skipped (its batch comes again). */
-function delivered(file: string): Delivery[] {
-  if (!existsSync(file)) return [];
-  const seen: Delivery[] = [];
-  for (const line of readFileSync(file, "utf8").split("\n")) {
-    try {
-      const { pid, data } = JSON.parse(line) as { pid: number; data: string[] };
-      for (const d of data) {
-        const [key = "", n = ""] = d.split(":");
-        seen.push({ pid, key, n: Number(n) });
-      }
-    } catch {
-      // a partial last line
-    }
-  }
-  return seen;
-}
+/** What the function saw, in order. */
+const delivered = (file: string): Delivery[] =>
+  jsonLines<{ pid: number; data: string[] }>(file).flatMap(({ pid, data }) =>
+    data.map((d) => {
+      const [key = "", n = ""] = d.split(":");
+      return { pid, key, n: Number(n) };
+    }),
+  );
 
 /**
  * Checks one key's deliveries: within a process, each record is the key's next one; a new process may go back

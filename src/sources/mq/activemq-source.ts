@@ -52,29 +52,8 @@ export class ActiveMqRecord extends TextRecord {
   }
 }
 
-/**
- * STOMP over TCP whose frames written in one tick leave in one write: a batch's ACK frames, one per message,
- * would otherwise cost a system call each.
- */
-class CorkedSocket extends TCPWrapper {
-  private corked = false;
-
-  override send(data: string | ArrayBuffer): void {
-    const socket = (this as unknown as { socket: Socket }).socket;
-    if (!this.corked) {
-      this.corked = true;
-      socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        socket.uncork();
-      });
-    }
-    super.send(data);
-  }
-}
-
-/** The same over TLS, for `stomp+ssl://` endpoints. */
-class CorkedTlsSocket extends CorkedSocket {
+/** STOMP over TLS, for `stomp+ssl://` endpoints: the TCP wrapper with a TLS socket. */
+class TlsSocket extends TCPWrapper {
   protected override getSocket(port: number, host: string): Socket {
     return tls.connect({ port, host, servername: host });
   }
@@ -226,7 +205,7 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
       let opened = false;
       const client = new Client({
         webSocketFactory: () =>
-          endpoint.protocol === "stomp+ssl:" ? new CorkedTlsSocket(host, port) : new CorkedSocket(host, port),
+          endpoint.protocol === "stomp+ssl:" ? new TlsSocket(host, port) : new TCPWrapper(host, port),
         connectHeaders: { login: username, passcode: password, host },
         connectionTimeout: CONNECT_TIMEOUT_MS,
         reconnectDelay: 0, // reconnecting is the next receive's business

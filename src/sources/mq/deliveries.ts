@@ -62,10 +62,6 @@ export class Deliveries<R> {
     this.failure = undefined;
   }
 
-  get size(): number {
-    return this.items.length;
-  }
-
   private wakeAll(): void {
     for (const wake of [...this.waiters]) wake();
   }

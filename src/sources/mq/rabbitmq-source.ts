@@ -1,8 +1,8 @@
 /**
  * A RabbitMQ queue as a QueueSource, over AMQP 0-9-1 (amqplib). One connection and one channel per mapping
- * consume the queue with manual acknowledgement and a prefetch of every poller's full batch; the pollers take
- * what the broker pushes. A message is acknowledged only after its batch's invocation succeeded (or the filter
- * dropped it). A failed batch is requeued (basic.nack) after a redelivery delay, so the broker's own rules
+ * consume the queue with manual acknowledgement and a prefetch of a batch more than the pollers hold; the
+ * pollers take what the broker pushes. A message is acknowledged only after its batch's invocation succeeded (or
+ * the filter dropped it), a batch in one frame where it can be (UnsettledTags). A failed batch is requeued (basic.nack) after a redelivery delay, so the broker's own rules
  * decide when a message has been tried enough: a quorum queue's `x-delivery-limit`, then its dead-letter
  * exchange, as with AWS. A lost connection drops what was not acknowledged (the broker delivers it again) and
  * the next receive connects afresh.
@@ -168,10 +168,13 @@ export class RabbitMqSource implements QueueSource<RabbitMqRecord> {
       connection.on("close", lost);
       channel.on("error", () => {});
       channel.on("close", () => lost(new Error("the channel was closed")));
-      this.unsettled.set(channel, new UnsettledTags());
+      const tags = new UnsettledTags();
+      this.unsettled.set(channel, tags);
       await channel.prefetch(Math.min(MAX_PREFETCH, this.prefetch));
       await channel.checkQueue(queue);
-      await channel.consume(queue, (msg) => (msg ? this.deliver(channel, msg) : lost()), { noAck: false });
+      await channel.consume(queue, (msg) => (msg ? this.deliver(channel, tags, msg) : lost()), {
+        noAck: false,
+      });
       return session;
     } catch (err) {
       await connection.close().catch(() => {});
@@ -179,9 +182,9 @@ export class RabbitMqSource implements QueueSource<RabbitMqRecord> {
     }
   }
 
-  private deliver(channel: Channel, msg: ConsumeMessage): void {
+  private deliver(channel: Channel, tags: UnsettledTags, msg: ConsumeMessage): void {
     const { deliveryTag, redelivered } = msg.fields;
-    this.unsettled.get(channel)?.add(deliveryTag);
+    tags.add(deliveryTag);
     this.deliveries.push(
       new RabbitMqRecord(
         String(this.nextId++),
