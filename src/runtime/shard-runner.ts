@@ -105,6 +105,8 @@ export class ShardRunner<R extends StreamRecord> {
     let failures = 0;
     /** Reads wait for this: after an empty read, an idle poll; after a failed one, a backoff. */
     let nextReadAt = 0;
+    /** When a read last returned records: the idle poll slows down once the shard stays empty. */
+    let recordsAt = Date.now();
     try {
       while (!signal.aborted && this.failure === undefined) {
         // A fresh alarm each turn: a lane finishing from here on cuts the coming pause short.
@@ -117,7 +119,10 @@ export class ShardRunner<R extends StreamRecord> {
             failures = 0;
             // Kinesis may answer a read with no records while more wait (MillisBehindLatest > 0): read on then.
             this.caughtUp = read.behindMs === undefined ? read.records.length === 0 : read.behindMs === 0;
-            nextReadAt = this.caughtUp ? Date.now() + source.idlePollMs : 0;
+            const now = Date.now();
+            if (read.records.length > 0) recordsAt = now;
+            const { active, idle, idleAfter } = source.idlePollMs;
+            nextReadAt = !this.caughtUp ? 0 : now + (now - recordsAt >= idleAfter ? idle : active);
             ended = read.ended;
             this.take(read.records);
           } catch (err) {

@@ -1,48 +1,33 @@
 /**
- * The stream machinery, written once against StreamSource (Kinesis, DynamoDB Streams; later Kafka, DocumentDB).
+ * The shard machinery of the streams AWS lists (Kinesis, DynamoDB Streams), written once against StreamSource.
  * It keeps one ShardRunner per readable shard: a shard starts once its parents are read to their end (or have
  * left the stream), so after a split or a merge a partition key's records still arrive in order; new shards are
- * found by listing the stream now and then, and at once when a shard ends. Each batch goes through AWS's retry
- * rules (pipeline/stream-retry.ts); what they give up is sent to the on-failure destination.
+ * found by listing the stream now and then, and at once when a shard ends. Batches go through StreamBatches.
  *
  * Where a shard starts: after its checkpoint; at the mapping's StartingPosition for the shards the mapping found
  * when it first listed the stream (those get an empty checkpoint row at once, so a restart keeps to it); at
  * TRIM_HORIZON for any shard found later, a child of resharding, so none of its records is missed.
  */
-import { randomUUID } from "node:crypto";
 import type { FastifyBaseLogger } from "fastify";
 import type { Destination } from "../destinations/destination.js";
-import { failureRecord, streamBatchInfo } from "../destinations/failure-record.js";
-import type { InvokeResult, Invoker } from "../functions/invoke.js";
-import type { Outcome } from "../pipeline/outcome.js";
-import {
-  type Attempt,
-  type Discard,
-  runStreamBatch,
-  type StreamRetryPolicy,
-} from "../pipeline/stream-retry.js";
-import { stateOf } from "../pipeline/windows.js";
+import { streamBatchInfo } from "../destinations/failure-record.js";
+import type { Invoker } from "../functions/invoke.js";
+import type { StreamRetryPolicy } from "../pipeline/stream-retry.js";
 import type { Shard, ShardPosition, StreamRecord, StreamSource } from "../sources/source.js";
 import type { ShardCheckpoint, Store } from "../store/store.js";
 import { MappingInvoker } from "./mapping-invoker.js";
 import { Metrics } from "./metrics.js";
 import { ProcessingResult } from "./processing-result.js";
-import { type ShardProcessor, ShardRunner } from "./shard-runner.js";
+import { ShardRunner } from "./shard-runner.js";
 import { backoffMs, sleep } from "./sleep.js";
-import { TumblingWindows } from "./tumbling-windows.js";
+import { StreamBatches } from "./stream-batches.js";
 
 /** How often the stream is listed for new shards while nothing ends. */
 const SHARD_DISCOVERY_MS = 10_000;
-/** Backoff before retrying a failed batch: doubling from the first to the last. */
-const RETRY_BACKOFF_MS = [250, 30_000] as const;
 /** After a failed listing of the stream's shards. */
 const LISTING_BACKOFF_MS = [1_000, 30_000] as const;
-/** Between deliveries of one on-failure record. */
-const DELIVERY_BACKOFF_MS = [1_000, 4_000] as const;
 /** Before a shard whose runner failed is started again. */
 const RESTART_DELAY_MS = 1_000;
-/** Deliveries of one on-failure record before it is reported as lost. */
-const DELIVERY_ATTEMPTS = 4;
 
 export interface StreamWorkerOptions<R extends StreamRecord> {
   uuid: string;
@@ -73,6 +58,7 @@ export class StreamWorker<R extends StreamRecord> {
   private readonly labels;
   private readonly result: ProcessingResult;
   private readonly invoker: MappingInvoker;
+  private readonly batches: StreamBatches<R>;
   private checkpoints = new Map<string, ShardCheckpoint>();
   /** Aborted to list the stream again now: a shard ended, so its children may be ready. */
   private relist = new AbortController();
@@ -82,6 +68,27 @@ export class StreamWorker<R extends StreamRecord> {
     this.labels = Metrics.labels(options.uuid, options.functionArn);
     this.result = new ProcessingResult(options.onProcessingResult);
     this.invoker = new MappingInvoker(options.invoker, options.functionArn, options.metrics, this.labels);
+    const { kind, streamArn, source } = options;
+    this.batches = new StreamBatches<R>({
+      ...options,
+      invoker: this.invoker,
+      labels: this.labels,
+      result: this.result,
+      batchEvent: (records) => source.batchEvent(records),
+      batchInfo: (shardId, batch, count) => {
+        const [first, last] = [batch[0] as R, batch.at(-1) as R];
+        return streamBatchInfo(kind, {
+          shardId,
+          startSequenceNumber: first.id,
+          endSequenceNumber: last.id,
+          firstArrivalMs: first.arrivedAt,
+          lastArrivalMs: last.arrivedAt,
+          batchSize: count,
+          streamArn,
+        });
+      },
+      signal: this.controller.signal,
+    });
   }
 
   /** Starts once `after` resolves: the mapping's previous worker must have let go of the shards. */
@@ -164,7 +171,7 @@ export class StreamWorker<R extends StreamRecord> {
       windowMs: this.options.windowMs,
       parallelization: this.options.parallelization,
       filter: this.options.filter,
-      processor: this.processorFor(shardId),
+      processor: this.batches.processorFor(shardId),
       saveCheckpoint: (seq, ended) => this.save({ shardId, sequenceNumber: seq, ended }),
       result: this.result,
       metrics: this.options.metrics,
@@ -187,165 +194,4 @@ export class StreamWorker<R extends StreamRecord> {
     this.checkpoints.set(checkpoint.shardId, checkpoint);
     await this.options.store.putCheckpoint(this.options.uuid, checkpoint);
   }
-
-  /** Plain batches, or with TumblingWindowInSeconds a shard's windows. */
-  private processorFor(shardId: string): ShardProcessor<R> {
-    const { tumblingWindowMs, source, streamArn } = this.options;
-    if (tumblingWindowMs === 0)
-      return {
-        process: async (records, signal) => {
-          const ran = await this.runBatch(shardId, records, (batch) => source.batchEvent(batch), {}, signal);
-          return ran.final ? records.map((r) => r.id) : [];
-        },
-      };
-    return new TumblingWindows<R>(tumblingWindowMs, shardId, streamArn, (records, event, options, signal) =>
-      this.runBatch(shardId, records, event, options, signal),
-    );
-  }
-
-  /**
-   * One batch through AWS's retry rules. A window's invocations must answer with a `state` (kept for the next
-   * one). A window's final invocation carries no records: the window's first and last stand for it, so it is
-   * neither bisected nor aged out (its records were all delivered in time), and an on-failure record counts
-   * the whole window.
-   */
-  private async runBatch(
-    shardId: string,
-    records: R[],
-    event: (batch: R[], state: unknown) => unknown,
-    window: { state?: unknown; closing?: { count: number } },
-    signal: AbortSignal,
-  ): Promise<{ final: boolean; state: unknown }> {
-    const windowed = "state" in window;
-    const { closing } = window;
-    let state = window.state;
-    const final = await runStreamBatch(
-      records,
-      closing
-        ? { ...this.options.retry, bisectOnError: false, maximumRecordAgeMs: undefined }
-        : this.options.retry,
-      {
-        invoke: async (batch) => {
-          const attempt = await this.invoke(batch, event(batch, state));
-          if (!windowed || !attempt.result.ok) return attempt;
-          const answered = stateOf(attempt.result.payload);
-          if (answered.ok) {
-            state = answered.state;
-            return attempt;
-          }
-          return { ...attempt, result: missingState(attempt.result.durationMs) };
-        },
-        discard: (batch, why) =>
-          this.discard(shardId, batch, why, closing?.count ?? batch.length, event(batch, state)),
-        backoff: (retry, backoffSignal) => sleep(backoffMs(retry, RETRY_BACKOFF_MS), backoffSignal),
-        now: Date.now,
-        onOutcome: (batch, outcome) => this.count(batch, outcome),
-      },
-      signal,
-    );
-    return { final, state };
-  }
-
-  private invoke(batch: R[], event: unknown): Promise<Attempt> {
-    const carried = (event as { Records?: unknown[] }).Records?.length ?? batch.length;
-    // AWS's IteratorAge: how old the batch's newest record is as the batch goes out.
-    const newest = batch.at(-1);
-    if (newest && carried > 0)
-      this.options.metrics.iteratorAge.set(this.labels, Math.max(0, Date.now() - newest.arrivedAt));
-    return this.invoker.invoke(event, carried);
-  }
-
-  private count(batch: R[], outcome: Outcome): void {
-    const { metrics } = this.options;
-    if (outcome.kind === "success") this.result.ok();
-    else if (outcome.kind === "partial") {
-      metrics.failedInvoke.inc(this.labels, outcome.failedIds.length);
-      this.result.ok();
-    } else {
-      metrics.failedInvoke.inc(this.labels, batch.length);
-      this.result.failed(outcome);
-    }
-  }
-
-  /**
-   * Records given up: with a destination, its on-failure record is delivered (a few tries, then reported as a
-   * delivery failure); without one, or when delivery fails, they count as dropped, as AWS counts them.
-   */
-  private async discard(
-    shardId: string,
-    batch: R[],
-    why: Discard,
-    count: number,
-    payload: unknown,
-  ): Promise<boolean> {
-    const { destination, metrics, log, uuid, functionArn, kind, streamArn } = this.options;
-    const first = batch[0] as R;
-    const last = batch.at(-1) as R;
-    if (!destination) {
-      metrics.dropped.inc(this.labels, count);
-      return true;
-    }
-    const attempt = why.last;
-    const record = failureRecord({
-      requestId: attempt?.requestId ?? randomUUID(),
-      functionArn,
-      condition: why.condition,
-      approximateInvokeCount: why.approximateInvokeCount,
-      ...(attempt
-        ? {
-            response: {
-              statusCode: 200,
-              executedVersion: this.invoker.executedVersion,
-              ...(!attempt.result.ok && attempt.result.kind === "function"
-                ? { functionError: attempt.result.functionError }
-                : {}),
-            },
-          }
-        : {}),
-      ...streamBatchInfo(kind, {
-        shardId,
-        startSequenceNumber: first.id,
-        endSequenceNumber: last.id,
-        firstArrivalMs: first.arrivedAt,
-        lastArrivalMs: last.arrivedAt,
-        batchSize: count,
-        streamArn,
-      }),
-      timestamp: new Date(),
-    });
-    const { signal } = this.controller;
-    for (let delivery = 1; ; delivery++) {
-      try {
-        await destination.deliver(record, { uuid, shardId, payload, signal });
-        metrics.destinationDelivered.inc(this.labels, count);
-        return true;
-      } catch (err) {
-        // Stopping: the records stay unfinished, so they are read and given up again after the restart.
-        if (signal.aborted) return false;
-        if (delivery >= DELIVERY_ATTEMPTS) {
-          metrics.destinationFailures.inc(this.labels);
-          metrics.dropped.inc(this.labels, count);
-          this.result.problem((err as Error).message);
-          log.error({ err, uuid, shard: shardId, records: count }, "on-failure record lost");
-          return true;
-        }
-        await sleep(backoffMs(delivery, DELIVERY_BACKOFF_MS), signal);
-        if (signal.aborted) return false;
-      }
-    }
-  }
-}
-
-/** AWS counts a windowed invocation whose response has no `state` as failed. */
-function missingState(durationMs: number): InvokeResult {
-  return {
-    ok: false,
-    kind: "function",
-    functionError: "Unhandled",
-    error: {
-      errorType: "Sluice.MissingWindowState",
-      errorMessage: 'a tumbling window invocation must answer with {"state": ...}',
-    },
-    durationMs,
-  };
 }

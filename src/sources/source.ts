@@ -162,8 +162,11 @@ export interface StreamSource<R extends StreamRecord = StreamRecord> {
   batchEvent(records: readonly R[]): unknown;
   /** The bytes of that event besides the records' own: what the 6 MB payload cap counts on top. */
   readonly envelopeBytes: number;
-  /** How long to wait before reading a shard again after a read that returned nothing. */
-  readonly idlePollMs: number;
+  /**
+   * How long to wait before reading a caught-up shard again: `active` ms while records came within the last
+   * `idleAfter` ms, `idle` ms once the shard has stayed empty that long.
+   */
+  readonly idlePollMs: { readonly active: number; readonly idle: number; readonly idleAfter: number };
   /** Why a read failed, worded for the mapping's LastProcessingResult (after "PROBLEM: "). */
   describeError(err: unknown): string;
   close(): Promise<void>;

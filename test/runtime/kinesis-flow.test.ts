@@ -5,6 +5,7 @@
  */
 import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { kinesisClient } from "../../src/sources/kinesis/client.js";
 import { call, ESM_PATH } from "../helpers/http.js";
 import {
   type Behaviour,
@@ -16,7 +17,7 @@ import {
 import { eventually, type InProcessSluice, startInProcess, tempDir } from "../helpers/sluice.js";
 import { createKinesisStream, createQueue } from "../helpers/sources.js";
 import { deleteKinesisStream, putKinesisRecords, sleep, splitShard } from "../helpers/streams.js";
-import { awsClientConfig } from "../services/endpoints.js";
+import { awsClientConfig, region } from "../services/endpoints.js";
 
 let fn: HttpFunction;
 let sut: InProcessSluice;
@@ -162,6 +163,55 @@ describe("Kinesis to a function", () => {
     await sleep(800);
     expect(dataOf(stream)).toEqual(entries(40, 2).map((e) => e.data));
     await remove(uuid);
+  });
+
+  it("polls a shard 3.3 times a second while records trickle in, once a second once it stays empty for 3 s", {
+    timeout: 30_000,
+  }, async () => {
+    const stream = await createKinesisStream();
+    // When each of this stream's GetRecords calls went out, seen on Sluice's own Kinesis client.
+    const reads: number[] = [];
+    kinesisClient(region).middlewareStack.add(
+      (next) => async (args) => {
+        if ((args.input as { StreamARN?: string }).StreamARN === stream) reads.push(Date.now());
+        return next(args);
+      },
+      { step: "initialize", name: `countReads-${stream}` },
+    );
+    const readsBetween = (from: number, to: number) => reads.filter((t) => t >= from && t < to).length;
+    try {
+      const uuid = await map(stream);
+      await settled(uuid, "Enabled");
+      await eventually(async () => (reads.length > 0 ? true : undefined));
+      // Records every 200 ms for 3 s: the shard is never empty for long.
+      const trickleFrom = Date.now();
+      for (let i = 0; i < 15; i++) {
+        await putKinesisRecords(stream, entries(1, 1, i));
+        await sleep(200);
+      }
+      const trickleTo = Date.now();
+      await received(stream, 15);
+      // Then nothing: after 3 s the shard counts as idle.
+      await sleep(3_500);
+      const idleFrom = Date.now();
+      await sleep(4_000);
+      const idleTo = Date.now();
+
+      const trickleRate = readsBetween(trickleFrom, trickleTo) / ((trickleTo - trickleFrom) / 1000);
+      const idleRate = readsBetween(idleFrom, idleTo) / ((idleTo - idleFrom) / 1000);
+      // A read that finds records behind the tip reads on at once, so a trickle may go a little over 3.3.
+      expect(trickleRate).toBeGreaterThan(2.5);
+      expect(trickleRate).toBeLessThanOrEqual(5);
+      expect(idleRate).toBeGreaterThan(0.7);
+      expect(idleRate).toBeLessThanOrEqual(1.25);
+
+      // A record after the idle spell still arrives at the next once-a-second poll.
+      await putKinesisRecords(stream, entries(1, 1, 15));
+      await received(stream, 16, 3_000);
+      await remove(uuid);
+    } finally {
+      kinesisClient(region).middlewareStack.remove(`countReads-${stream}`);
+    }
   });
 
   it("starts at LATEST with new records only", async () => {

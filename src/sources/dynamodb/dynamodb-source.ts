@@ -32,8 +32,8 @@ import { itemKey, toDynamodbEvent } from "./event.js";
 const MAX_RECORDS_PER_READ = 1_000;
 const MAX_SHARDS_PER_DESCRIBE = 100;
 
-/** AWS polls a DynamoDB stream's shards 4 times a second. */
-const IDLE_POLL_MS = 250;
+/** AWS polls a DynamoDB stream's shards 4 times a second, idle or not. */
+const IDLE_POLL_MS = { active: 250, idle: 250, idleAfter: 0 } as const;
 
 export type DynamodbRecord = StreamRecord;
 

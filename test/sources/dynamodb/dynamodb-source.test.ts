@@ -124,7 +124,7 @@ describe("DynamodbStreamSource", () => {
       Records: records.map((r) => r.event),
     });
     expect(source.envelopeBytes).toBe(Buffer.byteLength('{"Records":[]}'));
-    expect(source.idlePollMs).toBe(250);
+    expect(source.idlePollMs).toEqual({ active: 250, idle: 250, idleAfter: 0 });
   });
 
   it("names TTL deletes with the service's userIdentity, before eventSourceARN", async () => {

@@ -106,7 +106,7 @@ describe("KinesisSource", () => {
     });
     expect(JSON.parse(JSON.stringify(source.batchEvent([record])))).toEqual({ Records: [record.event] });
     expect(source.envelopeBytes).toBe(Buffer.byteLength('{"Records":[]}'));
-    expect(source.idlePollMs).toBe(300);
+    expect(source.idlePollMs).toEqual({ active: 300, idle: 1_000, idleAfter: 3_000 });
   });
 
   it("reads a shard in order from TRIM_HORIZON, at most `max` records a read", async () => {
