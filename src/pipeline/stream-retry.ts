@@ -13,7 +13,7 @@
  * are read again after a restart, since the checkpoint never passed them.
  */
 import type { InvokeResult } from "../functions/invoke.js";
-import { decideOutcome, type Outcome } from "./outcome.js";
+import { decideOutcome, type ItemIdentify, type Outcome } from "./outcome.js";
 
 export interface StreamRetryPolicy {
   /** -1: retry until the records expire. */
@@ -22,6 +22,8 @@ export interface StreamRetryPolicy {
   maximumRecordAgeMs: number | undefined;
   bisectOnError: boolean;
   reportBatchItemFailures: boolean;
+  /** How a partial batch response names a record; default: by its id string. Kafka: `identifyKafkaItem`. */
+  identify?: ItemIdentify;
 }
 
 export type DiscardCondition = "RetryAttemptsExhausted" | "RecordAgeExceeded";
@@ -92,6 +94,7 @@ export async function runStreamBatch<R extends RetryRecord>(
       const outcome = decideOutcome(attempt.result, {
         reportBatchItemFailures: policy.reportBatchItemFailures,
         batchIds: new Set(batch.map((r) => r.id)),
+        ...(policy.identify ? { identify: policy.identify } : {}),
       });
       deps.onOutcome?.(batch, outcome);
       if (outcome.kind === "invokeError") {

@@ -34,6 +34,22 @@ export class Metrics {
     "DestinationDeliveryFailures",
     "On-failure records that could not be delivered to the destination.",
   );
+  readonly committed = this.counter(
+    "CommittedEventCount",
+    "Kafka: offsets committed, summed over partitions.",
+  );
+  readonly commitErrors = this.counter("CommitErrorCount", "Kafka: offset commits that failed.");
+  readonly pollingErrors = this.counter("PollingErrorCount", "Kafka: failures to reach or read the cluster.");
+  readonly invokeErrors = this.counter("InvokeErrorCount", "Kafka: batches whose invocation failed.");
+  private readonly gauge = (name: string, help: string) =>
+    new Gauge({ name, help, labelNames: LABELS, registers: [this.registry] });
+  /** Kafka's lag at topic level: records written to the partitions this node reads and not yet committed. */
+  readonly offsetLag = this.gauge(
+    "OffsetLag",
+    "Kafka: records written and not yet processed, over the topic.",
+  );
+  readonly maxOffsetLag = this.gauge("MaxOffsetLag", "Kafka: the largest lag of one partition.");
+  readonly sumOffsetLag = this.gauge("SumOffsetLag", "Kafka: the lag summed over partitions.");
   /** AWS's IteratorAge: how old the last record of a stream batch was when the batch finished. */
   readonly iteratorAge = new Gauge({
     name: "IteratorAge",
@@ -72,6 +88,13 @@ export class Metrics {
       this.dropped,
       this.destinationDelivered,
       this.destinationFailures,
+      this.committed,
+      this.commitErrors,
+      this.pollingErrors,
+      this.invokeErrors,
+      this.offsetLag,
+      this.maxOffsetLag,
+      this.sumOffsetLag,
     ]) {
       metric.remove(labels);
     }

@@ -8,9 +8,9 @@
  * it never finished: the stream worker starts the shard again from its checkpoint.
  */
 import type { FastifyBaseLogger } from "fastify";
-import { type Batch, Batcher } from "../pipeline/batcher.js";
+import { type Batch, Batcher, type WindowStart } from "../pipeline/batcher.js";
 import { CheckpointLedger } from "../pipeline/checkpoint-ledger.js";
-import type { ShardReader, StreamRecord, StreamSource } from "../sources/source.js";
+import type { ShardReader, ShardSource, StreamRecord } from "../sources/source.js";
 import type { Metrics } from "./metrics.js";
 import type { ProcessingResult } from "./processing-result.js";
 import { backoffMs, sleep } from "./sleep.js";
@@ -42,12 +42,14 @@ export interface ShardProcessor<R extends StreamRecord> {
 export interface ShardRunnerOptions<R extends StreamRecord> {
   uuid: string;
   shardId: string;
-  source: StreamSource<R>;
+  source: ShardSource;
   reader: ShardReader<R>;
   /** Where the stored checkpoint stands (undefined: nothing processed yet). */
   checkpoint: string | undefined;
   batchSize: number;
   windowMs: number;
+  /** Where a batch's window starts: the lane's last batch (Kinesis, DynamoDB), or its first record (Kafka). */
+  windowStartsAt?: WindowStart;
   parallelization: number;
   filter: ((event: Record<string, unknown>) => boolean) | undefined;
   processor: ShardProcessor<R>;
@@ -77,6 +79,8 @@ export class ShardRunner<R extends StreamRecord> {
   private saving: Promise<void> = Promise.resolve();
   /** Aborted to end a pause early: a lane finished, or the runner is stopping. */
   private wake = new AbortController();
+  /** The alarm the reader already rings when records arrive. */
+  private watched: AbortController | undefined;
   private failure: unknown;
   /** The last read found nothing new, or the service said the read is at the shard's tip. */
   private caughtUp = false;
@@ -88,7 +92,7 @@ export class ShardRunner<R extends StreamRecord> {
         maxRecords: options.batchSize,
         windowMs: options.windowMs,
         envelopeBytes: options.source.envelopeBytes,
-        windowStartsAt: "flush",
+        windowStartsAt: options.windowStartsAt ?? "flush",
       }),
       ready: [],
       busy: undefined,
@@ -276,6 +280,13 @@ export class ShardRunner<R extends StreamRecord> {
     const untilDue = due.length > 0 ? Math.max(0, Math.min(...due) - now) : Number.POSITIVE_INFINITY;
     const wait = Math.min(ms ?? Number.POSITIVE_INFINITY, untilDue);
     if (wait === 0) return;
+    const { reader } = this.options;
+    // Once per alarm: a pause that times out leaves the alarm, and its waiter, for the next turn.
+    if (ms !== undefined && reader.readable && this.watched !== this.wake) {
+      const alarm = this.wake;
+      this.watched = alarm;
+      void reader.readable(alarm.signal).then(() => alarm.abort());
+    }
     await sleep(Number.isFinite(wait) ? wait : 2 ** 31 - 1, this.wake.signal);
   }
 }

@@ -52,6 +52,8 @@ export interface StreamBatchesOptions<R extends StreamRecord> {
   destination: Destination | undefined;
   /** The on-failure record's batch info for `count` records of a shard given up, `batch` standing for them. */
   batchInfo(shardId: string, batch: R[], count: number, payload: unknown): BatchInfo;
+  /** Count failed batches in InvokeErrorCount, a metric of Kafka mappings only. */
+  countInvokeErrors?: boolean;
   /** The on-failure condition for records whose retries ran out: Kafka names it apart from the streams. */
   retriesExhausted?: string;
   /** The mapping's worker stopping: on-failure deliveries give up, leaving their records unfinished. */
@@ -137,6 +139,7 @@ export class StreamBatches<R extends StreamRecord> {
       result.ok();
     } else {
       metrics.failedInvoke.inc(labels, batch.length);
+      if (this.options.countInvokeErrors) metrics.invokeErrors.inc(labels);
       result.failed(outcome);
     }
   }

@@ -11,7 +11,9 @@ import type { Invokers } from "../functions/invokers.js";
 import type { MappingService } from "../mappings/service.js";
 import type { EventSourceMapping } from "../mappings/types.js";
 import { compileFilterCriteria } from "../pipeline/filter/index.js";
+import { identifyKafkaItem } from "../pipeline/outcome.js";
 import { DynamodbStreamSource } from "../sources/dynamodb/dynamodb-source.js";
+import { type KafkaAccess, kafkaAccess } from "../sources/kafka/kafka-access.js";
 import { parseStreamArn } from "../sources/kinesis/client.js";
 import { KinesisSource } from "../sources/kinesis/kinesis-source.js";
 import { ActiveMqSource } from "../sources/mq/activemq-source.js";
@@ -21,6 +23,7 @@ import { RabbitMqSource } from "../sources/mq/rabbitmq-source.js";
 import type { QueueSource, ShardPosition, SourceRecord, StreamRecord } from "../sources/source.js";
 import { SqsSource } from "../sources/sqs/sqs-source.js";
 import type { Store } from "../store/store.js";
+import { KafkaWorker } from "./kafka-worker.js";
 import type { Metrics } from "./metrics.js";
 import { QueueWorker } from "./queue-worker.js";
 import { StreamWorker } from "./stream-worker.js";
@@ -41,8 +44,10 @@ export const MQ_CONCURRENCY = { activemq: 5, rabbitmq: 1 } as const;
  */
 export const mqPrefetch = (batchSize: number, concurrency: number) => batchSize * (concurrency + 1);
 
-/** Amazon MQ's default MaximumBatchingWindowInSeconds: 500 ms. */
-const MQ_DEFAULT_WINDOW_MS = 500;
+/** Amazon MQ's and Kafka's default MaximumBatchingWindowInSeconds: 500 ms. */
+const BROKER_DEFAULT_WINDOW_MS = 500;
+/** With an on-failure destination and infinite retries, AWS retries a Kafka batch at most this often. */
+const KAFKA_RETRIES_WITH_DESTINATION = 10;
 
 export interface WorkerDependencies {
   invokers: Invokers;
@@ -68,6 +73,11 @@ export function workerFactory(deps: WorkerDependencies): WorkerFactory {
     if (mapping.kind === "mq") {
       const worker = mqWorker(mapping, deps);
       worker.start();
+      return worker;
+    }
+    if (mapping.kind === "kafka" || mapping.kind === "msk") {
+      const worker = kafkaWorker({ ...mapping, kind: mapping.kind }, deps);
+      worker.start(previousStopped);
       return worker;
     }
     if (mapping.kind === "kinesis" || mapping.kind === "dynamodb") {
@@ -134,7 +144,7 @@ function mqWorker(mapping: EventSourceMapping, deps: WorkerDependencies) {
     batchSize,
     windowMs:
       config.MaximumBatchingWindowInSeconds === undefined
-        ? MQ_DEFAULT_WINDOW_MS
+        ? BROKER_DEFAULT_WINDOW_MS
         : config.MaximumBatchingWindowInSeconds * 1000,
     filter: compileFilterCriteria("mq", config.FilterCriteria?.Filters),
     reportBatchItemFailures: false,
@@ -156,6 +166,74 @@ function mqSource(
   return access.engine === "rabbitmq"
     ? new RabbitMqSource(brokerArn, access, mqPrefetch(batchSize, concurrency))
     : new ActiveMqSource(brokerArn, access, concurrency, mqPrefetch(batchSize, 1));
+}
+
+/**
+ * A Kafka mapping. On demand (AWS's default) a failing batch is retried until it succeeds; provisioned mode
+ * (ProvisionedPollerConfig) adds the streams' error handling, with Kafka's item identifiers, and runs
+ * MinimumPollers group members.
+ */
+function kafkaWorker(mapping: EventSourceMapping & { kind: "kafka" | "msk" }, deps: WorkerDependencies) {
+  const { config, uuid, functionArn } = mapping;
+  const provisioned = config.ProvisionedPollerConfig;
+  let access: KafkaAccess | Error;
+  try {
+    access = kafkaAccess(config, deps);
+  } catch (err) {
+    access = err as Error;
+  }
+  const destinationArn = provisioned ? config.DestinationConfig?.OnFailure?.Destination : undefined;
+  const maximumRetryAttempts = config.MaximumRetryAttempts ?? -1;
+  return new KafkaWorker({
+    uuid,
+    functionArn,
+    access,
+    invoker: deps.invokers.get(nameOfFunctionArn(functionArn)),
+    startingPosition:
+      config.StartingPosition === "AT_TIMESTAMP"
+        ? { type: "AT_TIMESTAMP", timestampMs: (config.StartingPositionTimestamp ?? 0) * 1000 }
+        : { type: config.StartingPosition === "LATEST" ? "LATEST" : "TRIM_HORIZON" },
+    batchSize: config.BatchSize,
+    windowMs:
+      config.MaximumBatchingWindowInSeconds === undefined
+        ? BROKER_DEFAULT_WINDOW_MS
+        : config.MaximumBatchingWindowInSeconds * 1000,
+    filter: compileFilterCriteria(mapping.kind, config.FilterCriteria?.Filters),
+    retry: provisioned
+      ? {
+          ...streamRetry(config),
+          maximumRetryAttempts:
+            maximumRetryAttempts === -1 && destinationArn
+              ? KAFKA_RETRIES_WITH_DESTINATION
+              : maximumRetryAttempts,
+          identify: identifyKafkaItem,
+        }
+      : {
+          maximumRetryAttempts: -1,
+          maximumRecordAgeMs: undefined,
+          bisectOnError: false,
+          reportBatchItemFailures: false,
+        },
+    destinationArn,
+    region: deps.region,
+    pollers: provisioned ? Math.min(provisioned.MinimumPollers ?? 1, provisioned.MaximumPollers ?? 200) : 1,
+    metrics: deps.metrics,
+    log: deps.log,
+    onProcessingResult: recordResult(deps, uuid),
+  });
+}
+
+/** The streams' error handling as the mapping configures it. */
+function streamRetry(config: EventSourceMapping["config"]) {
+  return {
+    maximumRetryAttempts: config.MaximumRetryAttempts ?? -1,
+    maximumRecordAgeMs:
+      (config.MaximumRecordAgeInSeconds ?? -1) === -1
+        ? undefined
+        : (config.MaximumRecordAgeInSeconds as number) * 1000,
+    bisectOnError: config.BisectBatchOnFunctionError ?? false,
+    reportBatchItemFailures: config.FunctionResponseTypes?.includes("ReportBatchItemFailures") ?? false,
+  };
 }
 
 function streamWorker(mapping: EventSourceMapping, kind: "kinesis" | "dynamodb", deps: WorkerDependencies) {
@@ -182,15 +260,7 @@ function streamWorker(mapping: EventSourceMapping, kind: "kinesis" | "dynamodb",
     parallelization: config.TumblingWindowInSeconds ? 1 : (config.ParallelizationFactor ?? 1),
     tumblingWindowMs: (config.TumblingWindowInSeconds ?? 0) * 1000,
     filter: compileFilterCriteria(kind, config.FilterCriteria?.Filters),
-    retry: {
-      maximumRetryAttempts: config.MaximumRetryAttempts ?? -1,
-      maximumRecordAgeMs:
-        (config.MaximumRecordAgeInSeconds ?? -1) === -1
-          ? undefined
-          : (config.MaximumRecordAgeInSeconds as number) * 1000,
-      bisectOnError: config.BisectBatchOnFunctionError ?? false,
-      reportBatchItemFailures: config.FunctionResponseTypes?.includes("ReportBatchItemFailures") ?? false,
-    },
+    retry: streamRetry(config),
     destination: destinationArn ? onFailureDestination(destinationArn, region) : undefined,
     store,
     metrics,

@@ -152,7 +152,15 @@ export interface ShardRead<R extends StreamRecord> {
 /** One shard, read forward. It renews expired iterators itself, resuming after the last record it returned. */
 export interface ShardReader<R extends StreamRecord> {
   read(max: number, signal: AbortSignal): Promise<ShardRead<R>>;
+  /**
+   * Resolves once records wait to be read, or the signal aborts: readers the broker pushes records into (Kafka)
+   * wake the runner at once instead of being polled.
+   */
+  readable?(signal: AbortSignal): Promise<void>;
 }
+
+/** What a shard runner needs of its source besides the reader. */
+export type ShardSource = Pick<StreamSource, "envelopeBytes" | "idlePollMs" | "describeError">;
 
 export interface StreamSource<R extends StreamRecord = StreamRecord> {
   /** Every shard the stream still holds, open or closed, with its parents. */

@@ -29,15 +29,28 @@ export type Behaviour = (invocation: Invocation) => Promise<Answer> | Answer;
 export interface HttpFunction {
   /** Origin to point a `url` function or AWS_ENDPOINT_URL_LAMBDA at. */
   origin: string;
-  /** How invocations of records from this event source are answered. */
+  /** How invocations of records from this event source (a Kafka topic's name) are answered. */
   on(sourceArn: string, behaviour: Behaviour): void;
   invocationsOf(sourceArn: string): Invocation[];
   close(): Promise<void>;
 }
 
-/** The event source an invocation is for: its records' (a tumbling window's final invocation has none but names it). */
-const sourceOf = (event: Invocation["event"] & { eventSourceARN?: string }) =>
-  String(event.Records[0]?.eventSourceARN ?? event.eventSourceARN ?? "");
+/**
+ * The event source an invocation is for: its records' (a tumbling window's final invocation has none but names
+ * it); for Kafka, whose events carry `records` by topic-partition, the topic.
+ */
+const sourceOf = (
+  event: Partial<Invocation["event"]> & {
+    eventSourceARN?: string;
+    records?: Record<string, { topic: string }[]>;
+  },
+) =>
+  String(
+    event.Records?.[0]?.eventSourceARN ??
+      event.eventSourceARN ??
+      Object.values(event.records ?? {})[0]?.[0]?.topic ??
+      "",
+  );
 
 export async function startHttpFunction(): Promise<HttpFunction> {
   const behaviours = new Map<string, Behaviour>();

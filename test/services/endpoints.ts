@@ -1,4 +1,6 @@
 // Endpoints of the local emulators started by test/services/up.
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 
 export const services = {
@@ -76,3 +78,27 @@ export const brokers = {
     dlqPrefix: "DLQ.",
   },
 } as const;
+
+/** Where test/services/up keeps its state: `SLUICE_SERVICES_DIR` (relative to the cwd) or `<repo>/.services`. */
+const servicesDir = () =>
+  path.resolve(process.env.SLUICE_SERVICES_DIR ?? path.resolve(import.meta.dirname, "../../.services"));
+
+/**
+ * The bootstrap servers (`host:port`) of the Kafka mock cluster that test/services/up starts (librdkafka's,
+ * run by kcat: 3 brokers, topics auto-created with 4 partitions, CreateTopics fails). Its ports change at
+ * every start, so they are read from `.services/kafka.bootstrap` at each call.
+ */
+export function kafkaBootstrap(): string[] {
+  const file = path.join(servicesDir(), "kafka.bootstrap");
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    throw new Error(`Kafka mock not started: ${file} is missing (run test/services/up)`);
+  }
+  const servers = text.trim().split(",").filter(Boolean);
+  if (servers.length === 0)
+    throw new Error(`${file} is empty (run test/services/down, then test/services/up)`);
+  return servers;
+}

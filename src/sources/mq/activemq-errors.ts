@@ -2,7 +2,8 @@
  * Why reading an ActiveMQ queue failed, worded for the mapping's LastProcessingResult, and the
  * StateTransitionReason code Lambda gives the errors a user must fix (reference/aws-esm-facts.md §6.4).
  */
-import { type BrokerAccess, BrokerConfigError } from "./broker-access.js";
+import { BrokerConfigError } from "../broker-config-error.js";
+import type { BrokerAccess } from "./broker-access.js";
 import { withoutCredentials } from "./rabbitmq-errors.js";
 
 export function describeActiveMqError(err: unknown, access: BrokerAccess): string {

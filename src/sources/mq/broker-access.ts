@@ -5,6 +5,7 @@
  */
 import type { SluiceConfig } from "../../config/config.js";
 import type { MappingConfig } from "../../mappings/types.js";
+import { BrokerConfigError } from "../broker-config-error.js";
 
 /** RabbitMQ speaks AMQP 0-9-1; ActiveMQ is read over STOMP, which Amazon MQ for ActiveMQ also offers. */
 export type MqEngine = "rabbitmq" | "activemq";
@@ -29,12 +30,6 @@ export interface BrokerAccess {
   queue: string;
   /** RabbitMQ's virtual host: the mapping's VIRTUAL_HOST, or "/". */
   virtualHost: string;
-}
-
-/** A broker or secret the mapping names that Sluice cannot resolve. */
-export class BrokerConfigError extends Error {
-  override name = "BrokerConfigError";
-  readonly code = "ESM_CONFIG_NOT_VALID";
 }
 
 export function brokerAccess(

@@ -4,8 +4,8 @@
  * with backoff, as it does for any broker it cannot reach).
  */
 import { RECORDS_ENVELOPE_BYTES } from "../../pipeline/payload-size.js";
+import { BrokerConfigError } from "../broker-config-error.js";
 import type { QueueSource, SourceRecord } from "../source.js";
-import { BrokerConfigError } from "./broker-access.js";
 
 export class MisconfiguredSource implements QueueSource<SourceRecord> {
   readonly maxPerReceive = 1;

@@ -1,0 +1,334 @@
+/**
+ * A Kafka mapping (MSK or self-managed): its pollers are members of the mapping's consumer group, so the group
+ * shares the topic's partitions between them and any other member (another Sluice node, another consumer).
+ * Each partition a poller is given gets a ShardRunner reading that partition's feed one batch at a time, in
+ * offset order; a batch goes through StreamBatches, and the offset after the last final record is committed
+ * to the group, filtered-out records included. Committed offsets are the checkpoints: they win over
+ * StartingPosition, which only applies to partitions the group has never committed.
+ *
+ * LATEST and AT_TIMESTAMP are pinned at the mapping's first start by committing the matching offsets for the
+ * group, so a restart before the first record arrives does not skip what was written in between.
+ */
+import type { FastifyBaseLogger } from "fastify";
+import { onFailureDestination } from "../destinations/destination.js";
+import { kafkaTopicDestination } from "../destinations/kafka-topic.js";
+import type { Invoker } from "../functions/invoke.js";
+import type { StreamRetryPolicy } from "../pipeline/stream-retry.js";
+import { type KafkaClient, kafkaClient, kafkaProducer } from "../sources/kafka/client.js";
+import { GroupConsumer } from "../sources/kafka/group-consumer.js";
+import type { KafkaAccess } from "../sources/kafka/kafka-access.js";
+import { kafkaProblem } from "../sources/kafka/kafka-errors.js";
+import { type KafkaRecord, kafkaEnvelopeBytes, kafkaEvent } from "../sources/kafka/kafka-event.js";
+import type { ShardPosition, ShardSource } from "../sources/source.js";
+import { MappingInvoker } from "./mapping-invoker.js";
+import { Metrics } from "./metrics.js";
+import { ProcessingResult } from "./processing-result.js";
+import { ShardRunner } from "./shard-runner.js";
+import { backoffMs, sleep } from "./sleep.js";
+import { StreamBatches } from "./stream-batches.js";
+
+/** After a poller failed to join or crashed. */
+const RECONNECT_BACKOFF_MS = [1_000, 30_000] as const;
+/**
+ * A member silent this long leaves the group. Batches never hold up heartbeats here (fetches only fill feeds),
+ * so Kafka's pre-3.0 default is safe, and a rejoining group waits less for members that went away.
+ */
+const SESSION_TIMEOUT_MS = 10_000;
+/** A partition's feed wakes its runner when records land; this is only a safety net. */
+const FEED_POLL_MS = { active: 1_000, idle: 1_000, idleAfter: 0 } as const;
+
+export interface KafkaWorkerOptions {
+  uuid: string;
+  functionArn: string;
+  /** Where the cluster is and how to join it; a BrokerConfigError when the config file lacks something. */
+  access: KafkaAccess | Error;
+  invoker: Invoker;
+  startingPosition: ShardPosition;
+  batchSize: number;
+  windowMs: number;
+  filter: ((event: Record<string, unknown>) => boolean) | undefined;
+  retry: StreamRetryPolicy;
+  /** The on-failure destination's ARN, or `kafka://<topic>` of the source cluster. */
+  destinationArn: string | undefined;
+  region: string;
+  /** Group members this mapping runs. */
+  pollers: number;
+  metrics: Metrics;
+  log: FastifyBaseLogger;
+  onProcessingResult(result: string, code?: string): void;
+}
+
+/** One partition's runner in a poller. */
+interface PartitionRun {
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+export class KafkaWorker {
+  private readonly controller = new AbortController();
+  private readonly labels;
+  private readonly result: ProcessingResult;
+  private readonly invoker: MappingInvoker;
+  private batches: StreamBatches<KafkaRecord> | undefined;
+  private producer: ReturnType<typeof kafkaProducer> | undefined;
+  /** Per partition, the highest committed offset and the last fetch's high watermark, for the lag metrics. */
+  private readonly lag = new Map<number, { committed: bigint; high: bigint }>();
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly options: KafkaWorkerOptions) {
+    this.labels = Metrics.labels(options.uuid, options.functionArn);
+    this.result = new ProcessingResult(options.onProcessingResult);
+    this.invoker = new MappingInvoker(options.invoker, options.functionArn, options.metrics, this.labels);
+  }
+
+  start(after: Promise<void> = Promise.resolve()): void {
+    this.running = after
+      .then(() => this.run())
+      .catch((err: unknown) =>
+        this.options.log.error({ err, uuid: this.options.uuid }, "the Kafka worker failed"),
+      );
+  }
+
+  /** Stops the pollers; batches in flight finish their invocation, and only final records are committed. */
+  async stop(): Promise<void> {
+    this.controller.abort();
+    await this.running;
+    await this.producer?.disconnect().catch(() => {});
+  }
+
+  private async run(): Promise<void> {
+    const { access, pollers } = this.options;
+    const { signal } = this.controller;
+    if (access instanceof Error) {
+      const { reason, code } = kafkaProblem(access);
+      this.result.problem(reason, code);
+      return;
+    }
+    const client = kafkaClient(access.connection, `sluice-${this.options.uuid}`, this.options.log);
+    this.batches = this.batchesFor(access, client);
+    const envelopeBytes = kafkaEnvelopeBytes(access, access.topic);
+    const source: ShardSource = {
+      envelopeBytes,
+      idlePollMs: FEED_POLL_MS,
+      describeError: (err) => kafkaProblem(err).reason,
+    };
+    this.invoker.warm(pollers);
+    await Promise.all(
+      Array.from({ length: pollers }, (_, i) => this.poll(i, client, access, source, signal)),
+    );
+  }
+
+  private batchesFor(access: KafkaAccess, client: KafkaClient): StreamBatches<KafkaRecord> {
+    const { options } = this;
+    const arn = options.destinationArn;
+    const destination =
+      arn === undefined
+        ? undefined
+        : arn.startsWith("kafka://")
+          ? kafkaTopicDestination(arn, async (topic, message) => {
+              if (!this.producer) {
+                this.producer = kafkaProducer(client);
+                await this.producer.connect();
+              }
+              await this.producer.send({ topic, messages: [message] });
+            })
+          : onFailureDestination(arn, options.region);
+    return new StreamBatches<KafkaRecord>({
+      ...options,
+      streamArn: access.eventSourceArn ?? "",
+      invoker: this.invoker,
+      labels: this.labels,
+      result: this.result,
+      batchEvent: (records) => kafkaEvent(access, records),
+      tumblingWindowMs: 0,
+      destination,
+      retriesExhausted: "RetriesExhausted",
+      countInvokeErrors: true,
+      batchInfo: (_shard, batch, count, payload) => {
+        const first = batch[0] as KafkaRecord;
+        return {
+          batchInfoKey: "KafkaBatchInfo",
+          batchInfo: {
+            batchSize: count,
+            ...(access.eventSourceArn !== undefined ? { eventSourceArn: access.eventSourceArn } : {}),
+            bootstrapServers: access.bootstrapServers,
+            payloadSize: Buffer.byteLength(JSON.stringify(payload)),
+            recordInfo: { offset: first.offset, timestamp: new Date(first.arrivedAt).toISOString() },
+          },
+        };
+      },
+      signal: this.controller.signal,
+    });
+  }
+
+  /** One group member, joined again after a crash, with backoff, until the worker stops. */
+  private async poll(
+    poller: number,
+    client: KafkaClient,
+    access: KafkaAccess,
+    source: ShardSource,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const { log, uuid, metrics } = this.options;
+    let failures = 0;
+    while (!signal.aborted) {
+      const runs = new Map<number, PartitionRun>();
+      const stopping = new Map<number, Promise<void>>();
+      let stopped!: (err: unknown) => void;
+      const crash = new Promise<unknown>((resolve) => {
+        stopped = resolve;
+      });
+      const member: GroupConsumer = new GroupConsumer(
+        client.consumer({
+          groupId: access.groupId,
+          allowAutoTopicCreation: false,
+          // Fetches wait at most a second for records, so that a stopping poller is not held up long.
+          maxWaitTimeInMs: 1_000,
+          sessionTimeout: SESSION_TIMEOUT_MS,
+        }),
+        access,
+        Math.max(2 * this.options.batchSize, 1_000),
+        {
+          assigned: (partitions) => {
+            for (const [partition, run] of runs) {
+              if (partitions.includes(partition)) continue;
+              run.controller.abort();
+              runs.delete(partition);
+              stopping.set(partition, run.done);
+            }
+            for (const partition of partitions) {
+              if (runs.has(partition)) continue;
+              runs.set(
+                partition,
+                this.runPartition(member, access, source, partition, stopping.get(partition)),
+              );
+            }
+            log.info({ uuid, poller, partitions }, "Kafka partitions assigned");
+          },
+          crashed: (err, restarting) => {
+            metrics.pollingErrors.inc(this.labels);
+            if (!restarting) return stopped(err);
+            // The client joins again by itself; until then the mapping says why it is not reading.
+            const { reason, code } = kafkaProblem(err);
+            if (this.result.problem(reason, code))
+              log.warn({ err, uuid, poller }, "the Kafka consumer is restarting");
+          },
+        },
+      );
+      try {
+        if (poller === 0) await this.pinStartingPosition(client, access);
+        await member.start(this.options.startingPosition.type === "TRIM_HORIZON");
+        failures = 0;
+        const stopped = new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve()));
+        const err = await Promise.race([crash, stopped]);
+        if (!signal.aborted) throw err;
+      } catch (err) {
+        if (!signal.aborted) {
+          failures++;
+          const { reason, code } = kafkaProblem(err);
+          if (this.result.problem(reason, code)) log.warn({ err, uuid, poller }, "the Kafka consumer failed");
+        }
+      }
+      for (const run of runs.values()) run.controller.abort();
+      await Promise.all([...[...runs.values()].map((run) => run.done), ...stopping.values()]);
+      await member.stop().catch(() => {});
+      if (!signal.aborted && failures > 0)
+        await sleep(backoffMs(failures, RECONNECT_BACKOFF_MS, true), signal);
+    }
+  }
+
+  /** A partition's runner, started once the runner it had before in this poller has let go. */
+  private runPartition(
+    member: GroupConsumer,
+    access: KafkaAccess,
+    source: ShardSource,
+    partition: number,
+    previous: Promise<void> | undefined,
+  ): PartitionRun {
+    const { uuid, log, metrics } = this.options;
+    const controller = new AbortController();
+    const shardId = `${access.topic}-${partition}`;
+    const batches = this.batches as StreamBatches<KafkaRecord>;
+    const reader = member.feed(partition);
+    const done = (previous ?? Promise.resolve())
+      .then(() => {
+        if (controller.signal.aborted) return;
+        const runner = new ShardRunner<KafkaRecord>({
+          uuid,
+          shardId,
+          source,
+          reader,
+          checkpoint: undefined,
+          batchSize: this.options.batchSize,
+          windowMs: this.options.windowMs,
+          windowStartsAt: "firstRecord",
+          parallelization: 1,
+          filter: this.options.filter,
+          processor: batches.processorFor(shardId),
+          saveCheckpoint: async (id) => {
+            if (id === undefined) return;
+            const next = BigInt(id.slice(id.lastIndexOf(":") + 1)) + 1n;
+            try {
+              await member.commit(partition, next);
+            } catch (err) {
+              metrics.commitErrors.inc(this.labels);
+              throw err;
+            }
+            this.committed(partition, next, member.highWatermarks.get(partition));
+          },
+          result: this.result,
+          metrics,
+          labels: this.labels,
+          log,
+        });
+        return runner.run(controller.signal).then(() => {});
+      })
+      .catch((err: unknown) => log.error({ err, uuid, shard: shardId }, "a Kafka partition runner failed"));
+    return { controller, done };
+  }
+
+  /** CommittedEventCount and the lag gauges after a commit. */
+  private committed(partition: number, offset: bigint, high: bigint | undefined): void {
+    const { metrics } = this.options;
+    const before = this.lag.get(partition);
+    if (before && offset > before.committed)
+      metrics.committed.inc(this.labels, Number(offset - before.committed));
+    this.lag.set(partition, { committed: offset, high: high ?? offset });
+    const lags = [...this.lag.values()].map((l) => Math.max(0, Number(l.high - l.committed)));
+    const sum = lags.reduce((a, b) => a + b, 0);
+    metrics.offsetLag.set(this.labels, sum);
+    metrics.sumOffsetLag.set(this.labels, sum);
+    metrics.maxOffsetLag.set(this.labels, Math.max(0, ...lags));
+  }
+
+  /** LATEST or AT_TIMESTAMP for the partitions the group has never committed: committed now, so they stay put. */
+  private async pinStartingPosition(client: KafkaClient, access: KafkaAccess): Promise<void> {
+    const position = this.options.startingPosition;
+    if (position.type === "TRIM_HORIZON") return;
+    const admin = client.admin();
+    await admin.connect();
+    try {
+      const [committed] = await admin.fetchOffsets({ groupId: access.groupId, topics: [access.topic] });
+      const fresh = new Set(
+        (committed?.partitions ?? []).filter((p) => p.offset === "-1").map((p) => p.partition),
+      );
+      if (fresh.size === 0) return;
+      const offsets =
+        position.type === "AT_TIMESTAMP"
+          ? await admin.fetchTopicOffsetsByTimestamp(access.topic, position.timestampMs)
+          : (await admin.fetchTopicOffsets(access.topic)).map((p) => ({
+              partition: p.partition,
+              offset: p.high,
+            }));
+      const partitions = offsets.filter((p) => fresh.has(p.partition));
+      // Refused while other members are in the group: they have committed, or will, from their own start.
+      await admin
+        .setOffsets({ groupId: access.groupId, topic: access.topic, partitions })
+        .catch((err: unknown) =>
+          this.options.log.debug({ err, uuid: this.options.uuid }, "the starting position was not pinned"),
+        );
+    } finally {
+      await admin.disconnect();
+    }
+  }
+}

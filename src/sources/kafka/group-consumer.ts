@@ -1,0 +1,90 @@
+/**
+ * One member of the mapping's consumer group (a poller): it joins the group, takes the partitions the group
+ * assigns it, and pushes each fetched batch into that partition's feed. Offsets are committed by the caller,
+ * once records are final; the library's automatic commits are off.
+ */
+import type { KafkaBatch, KafkaConsumer } from "./client.js";
+import type { KafkaAccess } from "./kafka-access.js";
+import { toKafkaRecord } from "./kafka-event.js";
+import { PartitionFeed } from "./partition-feed.js";
+
+/** A partition's feed holds this much before the partition is paused: two of the largest batches, at least. */
+const FEED_BYTES = 64 * 1024 * 1024;
+
+export interface GroupConsumerEvents {
+  /** The group gave this member these partitions (after every rebalance, the whole set). */
+  assigned(partitions: number[]): void;
+  /**
+   * The consumer failed: `restarting` when the client joins again by itself, else it has stopped and the caller
+   * starts it again.
+   */
+  crashed(err: unknown, restarting: boolean): void;
+}
+
+export class GroupConsumer {
+  private readonly feeds = new Map<number, PartitionFeed>();
+  /** Per partition, the offset the next record written will get, as the last fetch saw it. */
+  readonly highWatermarks = new Map<number, bigint>();
+
+  constructor(
+    private readonly consumer: KafkaConsumer,
+    private readonly access: KafkaAccess,
+    private readonly feedRecords: number,
+    private readonly events: GroupConsumerEvents,
+  ) {}
+
+  /** Connects, joins the group and starts fetching; rejects when the cluster cannot be reached or refuses. */
+  async start(fromBeginning: boolean): Promise<void> {
+    const { consumer, access } = this;
+    const { GROUP_JOIN, CRASH } = consumer.events;
+    consumer.on(GROUP_JOIN, ({ payload }) => {
+      const partitions = payload.memberAssignment[access.topic] ?? [];
+      for (const partition of this.feeds.keys())
+        if (!partitions.includes(partition)) this.feeds.delete(partition);
+      // Feeds exist before the first fetch of the new assignment lands.
+      for (const partition of partitions) this.feed(partition);
+      this.events.assigned(partitions);
+    });
+    consumer.on(CRASH, ({ payload }) => this.events.crashed(payload.error, payload.restart));
+    await consumer.connect();
+    await consumer.subscribe({ topic: access.topic, fromBeginning });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch, isStale }) => {
+        if (!isStale()) this.take(batch);
+      },
+    });
+  }
+
+  /** The feed of an assigned partition: its runner reads it. */
+  feed(partition: number): PartitionFeed {
+    let feed = this.feeds.get(partition);
+    if (!feed) {
+      const { topic } = this.access;
+      feed = new PartitionFeed({ records: this.feedRecords, bytes: FEED_BYTES }, () =>
+        this.consumer.resume([{ topic, partitions: [partition] }]),
+      );
+      this.feeds.set(partition, feed);
+    }
+    return feed;
+  }
+
+  /** Commits that the partition is done up to (not including) `offset`. */
+  async commit(partition: number, offset: bigint): Promise<void> {
+    await this.consumer.commitOffsets([{ topic: this.access.topic, partition, offset: offset.toString() }]);
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+
+  private take(batch: KafkaBatch): void {
+    const { topic, partition } = batch;
+    this.highWatermarks.set(partition, BigInt(batch.highWatermark));
+    // A batch of a partition no longer assigned here: its new owner reads it from the committed offset.
+    const feed = this.feeds.get(partition);
+    if (!feed || batch.messages.length === 0) return;
+    const full = feed.push(batch.messages.map((m) => toKafkaRecord(topic, partition, m)));
+    if (full) this.consumer.pause([{ topic, partitions: [partition] }]);
+  }
+}
