@@ -71,7 +71,10 @@ export class KafkaWorker {
   private readonly invoker: MappingInvoker;
   private batches: StreamBatches<KafkaRecord> | undefined;
   private producer: ReturnType<typeof kafkaProducer> | undefined;
-  /** Per partition, the highest committed offset and the last fetch's high watermark, for the lag metrics. */
+  /**
+   * Per partition, where the group's commit stands (at first, where fetching started: the commit the group had)
+   * and the last fetch's high watermark: the lag metrics' inputs.
+   */
   private readonly lag = new Map<number, { committed: bigint; high: bigint }>();
   private running: Promise<void> | undefined;
 
@@ -205,6 +208,10 @@ export class KafkaWorker {
             }
             log.info({ uuid, poller, partitions }, "Kafka partitions assigned");
           },
+          fetched: (partition, first, high) => {
+            const known = this.lag.get(partition);
+            this.updateLag(partition, known?.committed ?? first, high);
+          },
           crashed: (err, restarting) => {
             metrics.pollingErrors.inc(this.labels);
             if (!restarting) return stopped(err);
@@ -274,7 +281,9 @@ export class KafkaWorker {
               metrics.commitErrors.inc(this.labels);
               throw err;
             }
-            this.committed(partition, next, member.highWatermarks.get(partition));
+            const before = this.lag.get(partition);
+            if (before && next > before.committed) metrics.committed.inc(this.labels, Number(next - before.committed));
+            this.updateLag(partition, next, before?.high ?? next);
           },
           result: this.result,
           metrics,
@@ -287,13 +296,10 @@ export class KafkaWorker {
     return { controller, done };
   }
 
-  /** CommittedEventCount and the lag gauges after a commit. */
-  private committed(partition: number, offset: bigint, high: bigint | undefined): void {
+  /** The lag gauges; AWS's OffsetLag is the topic's, the sum over partitions. */
+  private updateLag(partition: number, committed: bigint, high: bigint): void {
     const { metrics } = this.options;
-    const before = this.lag.get(partition);
-    if (before && offset > before.committed)
-      metrics.committed.inc(this.labels, Number(offset - before.committed));
-    this.lag.set(partition, { committed: offset, high: high ?? offset });
+    this.lag.set(partition, { committed, high });
     const lags = [...this.lag.values()].map((l) => Math.max(0, Number(l.high - l.committed)));
     const sum = lags.reduce((a, b) => a + b, 0);
     metrics.offsetLag.set(this.labels, sum);

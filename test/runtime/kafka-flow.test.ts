@@ -100,6 +100,13 @@ function offsetsByPartition(topic: string): Map<number, number[]> {
   return byPartition;
 }
 
+/** A mapping's series at /metrics, by name. */
+async function metricsOf(uuid: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${sut.endpoint}/metrics`)).text();
+  const series = [...text.matchAll(new RegExp(`^(\\w+)\\{uuid="${uuid}"[^}]*\\} (\\S+)$`, "gm"))];
+  return Object.fromEntries(series.map(([, name, value]) => [name, Number(value)]));
+}
+
 const ascending = (xs: number[]) => xs.every((x, i) => i === 0 || x > (xs[i - 1] as number));
 
 /** Waits until the group has committed every partition up to its end. */
@@ -160,6 +167,10 @@ describe("Kafka to a function", () => {
     expect(
       Math.max(...fn.invocationsOf(topic).map((i) => Object.values(eventOf(i).records).flat().length)),
     ).toBe(10);
+    const metrics = await metricsOf(uuid);
+    expect(metrics.PolledEventCount).toBe(100);
+    expect(metrics.CommittedEventCount).toBe(100);
+    expect([metrics.OffsetLag, metrics.SumOffsetLag, metrics.MaxOffsetLag]).toEqual([0, 0, 0]);
     await remove(uuid);
   });
 
@@ -218,8 +229,12 @@ describe("Kafka to a function", () => {
       SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: group },
       BatchSize: 1,
     });
+    // While the poison record fails, partition 0's six records wait uncommitted.
+    await eventually(async () => ((await metricsOf(uuid)).MaxOffsetLag === 6 ? true : undefined));
     await received(topic, 14);
     await committedToEnd(group, topic);
+    await eventually(async () => ((await metricsOf(uuid)).SumOffsetLag === 0 ? true : undefined));
+    expect((await metricsOf(uuid)).InvokeErrorCount).toBe(3);
     const seen = valuesOf(topic);
     expect(seen.filter((v) => v === "poison")).toHaveLength(4);
     // Partition 0 waited for the poison record; partition 1 went on meanwhile.

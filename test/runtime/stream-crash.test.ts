@@ -5,8 +5,8 @@
  */
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { delivered, orderProblem } from "../helpers/crash-order.js";
 import { call, ESM_PATH } from "../helpers/http.js";
-import { jsonLines } from "../helpers/json-lines.js";
 import {
   eventually,
   freePort,
@@ -20,40 +20,6 @@ import { putKinesisRecords } from "../helpers/streams.js";
 
 const RECORDS = 2_000;
 const KEYS = 20;
-
-interface Delivery {
-  pid: number;
-  key: string;
-  n: number;
-}
-
-/** What the function saw, in order. */
-const delivered = (file: string): Delivery[] =>
-  jsonLines<{ pid: number; data: string[] }>(file).flatMap(({ pid, data }) =>
-    data.map((d) => {
-      const [key = "", n = ""] = d.split(":");
-      return { pid, key, n: Number(n) };
-    }),
-  );
-
-/**
- * Checks one key's deliveries: within a process, each record is the key's next one; a new process may go back
- * (to its checkpoint) but never skip ahead. Returns what is wrong, or undefined.
- */
-function orderProblem(sent: number[], deliveries: Delivery[]): string | undefined {
-  let next = 0;
-  let reached = 0;
-  let pid: number | undefined;
-  for (const { pid: by, n } of deliveries) {
-    const at = sent.indexOf(n);
-    const restarted = by !== pid;
-    if (at !== next && !(restarted && at < next)) return `${n} after ${sent[next - 1]} (process ${by})`;
-    pid = by;
-    next = at + 1;
-    reached = Math.max(reached, next);
-  }
-  return reached === sent.length ? undefined : `only ${reached} of ${sent.length} delivered`;
-}
 
 describe("stopping Sluice mid-stream", () => {
   it("keeps every partition key's records in order and loses none across SIGTERM and repeated kill -9", {

@@ -19,13 +19,12 @@ export interface GroupConsumerEvents {
    * starts it again.
    */
   crashed(err: unknown, restarting: boolean): void;
+  /** A fetch brought records of a partition from `first` on; `high` is the offset the next record written gets. */
+  fetched(partition: number, first: bigint, high: bigint): void;
 }
 
 export class GroupConsumer {
   private readonly feeds = new Map<number, PartitionFeed>();
-  /** Per partition, the offset the next record written will get, as the last fetch saw it. */
-  readonly highWatermarks = new Map<number, bigint>();
-
   constructor(
     private readonly consumer: KafkaConsumer,
     private readonly access: KafkaAccess,
@@ -80,10 +79,11 @@ export class GroupConsumer {
 
   private take(batch: KafkaBatch): void {
     const { topic, partition } = batch;
-    this.highWatermarks.set(partition, BigInt(batch.highWatermark));
     // A batch of a partition no longer assigned here: its new owner reads it from the committed offset.
     const feed = this.feeds.get(partition);
-    if (!feed || batch.messages.length === 0) return;
+    const first = batch.firstOffset();
+    if (!feed || first === null) return;
+    this.events.fetched(partition, BigInt(first), BigInt(batch.highWatermark));
     const full = feed.push(batch.messages.map((m) => toKafkaRecord(topic, partition, m)));
     if (full) this.consumer.pause([{ topic, partitions: [partition] }]);
   }

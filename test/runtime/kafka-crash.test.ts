@@ -1,0 +1,85 @@
+/**
+ * Nothing lost and nothing reordered when Sluice is stopped mid-topic, cleanly (SIGTERM) or not (kill -9): each
+ * key's records (one partition each) reach the function in order, at least once, and a record is seen again
+ * only when a restarted process resumes from the group's committed offset.
+ */
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { delivered, orderProblem } from "../helpers/crash-order.js";
+import { call, ESM_PATH } from "../helpers/http.js";
+import { closeKafka, produce, uniqueTopic } from "../helpers/kafka.js";
+import {
+  eventually,
+  freePort,
+  type SluiceProcess,
+  startProcess,
+  stopAndKill,
+  tempDir,
+} from "../helpers/sluice.js";
+import { kafkaBootstrap } from "../services/endpoints.js";
+
+const RECORDS = 3_000;
+const KEYS = 24;
+
+afterAll(closeKafka);
+
+describe("stopping Sluice mid-topic", () => {
+  it("keeps every key's records in order and loses none across SIGTERM and repeated kill -9", {
+    timeout: 240_000,
+  }, async () => {
+    const dir = tempDir();
+    const recordFile = join(dir, "batches.jsonl");
+    const functions = {
+      recorder: {
+        handler: `${resolve(import.meta.dirname, "handlers/stream-recorder")}.handler`,
+        environment: { RECORD_FILE: recordFile, DELAY_MS: "40" },
+      },
+    };
+    const topic = uniqueTopic("crash");
+    const sent = Array.from({ length: RECORDS }, (_, i) => ({
+      key: `k${i % KEYS}`,
+      value: `k${i % KEYS}:${i}`,
+    }));
+    await produce(topic, sent);
+
+    const port = await freePort();
+    const start = () => startProcess({ dataDir: join(dir, "data"), port, functions });
+    let sluice: SluiceProcess = await start();
+    const created = await call(sluice.endpoint, "POST", ESM_PATH, {
+      FunctionName: "recorder",
+      Topics: [topic],
+      SelfManagedEventSource: { Endpoints: { KAFKA_BOOTSTRAP_SERVERS: kafkaBootstrap() } },
+      SourceAccessConfigurations: [{ Type: "VPC_SUBNET", URI: "subnet:subnet-0001" }],
+      StartingPosition: "TRIM_HORIZON",
+      BatchSize: 10,
+      MaximumBatchingWindowInSeconds: 0,
+    });
+    expect(created.status, created.text).toBe(202);
+
+    // A restarted process rejoins the group once the killed member's session has timed out (10 s).
+    const seenMoreThan = (n: number) =>
+      eventually(async () => (delivered(recordFile).length > n ? true : undefined), 60_000);
+    sluice = await stopAndKill(sluice, start, seenMoreThan, { first: 300, step: 600, kills: 3 });
+    await eventually(async () => {
+      const values = new Set(delivered(recordFile).map((d) => `${d.key}:${d.n}`));
+      return values.size === RECORDS ? true : undefined;
+    }, 120_000);
+
+    const all = delivered(recordFile);
+    for (let k = 0; k < KEYS; k++) {
+      const key = `k${k}`;
+      const mine = sent.filter((m) => m.key === key).map((m) => Number(m.value.split(":")[1]));
+      expect(
+        orderProblem(
+          mine,
+          all.filter((d) => d.key === key),
+        ),
+        key,
+      ).toBeUndefined();
+    }
+    // At least once: repeats come only from batches a stop interrupted, a few per restart and partition.
+    expect(all.length).toBeLessThan(RECORDS * 1.5);
+    sluice.child.kill("SIGTERM");
+    expect(await sluice.exited).toBe(0);
+  });
+});
