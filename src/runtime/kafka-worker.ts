@@ -282,7 +282,8 @@ export class KafkaWorker {
               throw err;
             }
             const before = this.lag.get(partition);
-            if (before && next > before.committed) metrics.committed.inc(this.labels, Number(next - before.committed));
+            if (before && next > before.committed)
+              metrics.committed.inc(this.labels, Number(next - before.committed));
             this.updateLag(partition, next, before?.high ?? next);
           },
           result: this.result,
