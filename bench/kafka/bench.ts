@@ -114,8 +114,9 @@ async function runSluice(sut: BenchSluice, brokers: string[], topic: string, n: 
     BatchSize: BATCH_SIZE,
   });
   const deadline = Date.now() + RUN_TIMEOUT_MS;
-  let invoked = 0;
-  while ((invoked = await sut.metric("InvokedEventCount", uuid)) < n) {
+  for (;;) {
+    const invoked = await sut.metric("InvokedEventCount", uuid);
+    if (invoked >= n) break;
     if (Date.now() > deadline)
       throw new Error(`sluice invoked ${invoked} of ${n} within ${RUN_TIMEOUT_MS} ms`);
     await sleep(METRICS_POLL_MS);
