@@ -6,8 +6,8 @@
  * to the group, filtered-out records included. Committed offsets are the checkpoints: they win over
  * StartingPosition, which only applies to partitions the group has never committed.
  *
- * LATEST and AT_TIMESTAMP are pinned at the mapping's first start by committing the matching offsets for the
- * group, so a restart before the first record arrives does not skip what was written in between.
+ * LATEST and AT_TIMESTAMP are pinned when a partition is first assigned, by committing the matching offset for
+ * the group, so a restart before the first record arrives does not skip what was written in between.
  */
 import type { FastifyBaseLogger } from "fastify";
 import { onFailureDestination } from "../destinations/destination.js";
@@ -174,12 +174,15 @@ export class KafkaWorker {
   ): Promise<void> {
     const { log, uuid, metrics } = this.options;
     let failures = 0;
+    const stopped = new Promise<"stopped">((resolve) =>
+      signal.addEventListener("abort", () => resolve("stopped"), { once: true }),
+    );
     while (!signal.aborted) {
       const runs = new Map<number, PartitionRun>();
       const stopping = new Map<number, Promise<void>>();
-      let stopped!: (err: unknown) => void;
+      let gaveUp!: (err: unknown) => void;
       const crash = new Promise<unknown>((resolve) => {
-        stopped = resolve;
+        gaveUp = resolve;
       });
       const member: GroupConsumer = new GroupConsumer(
         client.consumer({
@@ -213,8 +216,10 @@ export class KafkaWorker {
             this.updateLag(partition, known?.committed ?? first, high);
           },
           crashed: (err, restarting) => {
+            // Disconnecting a stopping poller fails what it had in flight: nothing to report.
+            if (signal.aborted) return;
             metrics.pollingErrors.inc(this.labels);
-            if (!restarting) return stopped(err);
+            if (!restarting) return gaveUp(err);
             // The client joins again by itself; until then the mapping says why it is not reading.
             const { reason, code } = kafkaProblem(err);
             if (this.result.problem(reason, code))
@@ -223,12 +228,19 @@ export class KafkaWorker {
         },
       );
       try {
-        if (poller === 0) await this.pinStartingPosition(client, access);
-        await member.start(this.options.startingPosition.type === "TRIM_HORIZON");
-        failures = 0;
-        const stopped = new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve()));
-        const err = await Promise.race([crash, stopped]);
-        if (!signal.aborted) throw err;
+        const joining = (async () => {
+          const startAt = await this.startingOffsets(client, access);
+          await member.start(this.options.startingPosition.type === "TRIM_HORIZON", startAt);
+          return "joined" as const;
+        })();
+        // Joining may take the client's retries (most of a minute for a cluster that is not there): a stop
+        // does not wait for them.
+        joining.catch(() => {});
+        if ((await Promise.race([joining, stopped])) === "joined") {
+          failures = 0;
+          const err = await Promise.race([crash, stopped]);
+          if (!signal.aborted) throw err;
+        }
       } catch (err) {
         if (!signal.aborted) {
           failures++;
@@ -308,10 +320,13 @@ export class KafkaWorker {
     metrics.maxOffsetLag.set(this.labels, Math.max(0, ...lags));
   }
 
-  /** LATEST or AT_TIMESTAMP for the partitions the group has never committed: committed now, so they stay put. */
-  private async pinStartingPosition(client: KafkaClient, access: KafkaAccess): Promise<void> {
+  /**
+   * LATEST or AT_TIMESTAMP: where each partition the group has never committed starts. The member that gets such
+   * a partition commits it there on joining, so that a restart before its first record starts there again.
+   */
+  private async startingOffsets(client: KafkaClient, access: KafkaAccess): Promise<Map<number, string>> {
     const position = this.options.startingPosition;
-    if (position.type === "TRIM_HORIZON") return;
+    if (position.type === "TRIM_HORIZON") return new Map();
     const admin = client.admin();
     await admin.connect();
     try {
@@ -319,7 +334,7 @@ export class KafkaWorker {
       const fresh = new Set(
         (committed?.partitions ?? []).filter((p) => p.offset === "-1").map((p) => p.partition),
       );
-      if (fresh.size === 0) return;
+      if (fresh.size === 0) return new Map();
       const offsets =
         position.type === "AT_TIMESTAMP"
           ? await admin.fetchTopicOffsetsByTimestamp(access.topic, position.timestampMs)
@@ -327,13 +342,7 @@ export class KafkaWorker {
               partition: p.partition,
               offset: p.high,
             }));
-      const partitions = offsets.filter((p) => fresh.has(p.partition));
-      // Refused while other members are in the group: they have committed, or will, from their own start.
-      await admin
-        .setOffsets({ groupId: access.groupId, topic: access.topic, partitions })
-        .catch((err: unknown) =>
-          this.options.log.debug({ err, uuid: this.options.uuid }, "the starting position was not pinned"),
-        );
+      return new Map(offsets.filter((p) => fresh.has(p.partition)).map((p) => [p.partition, p.offset]));
     } finally {
       await admin.disconnect();
     }

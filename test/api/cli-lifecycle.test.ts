@@ -14,6 +14,7 @@ import { DeleteStreamCommand, KinesisClient } from "@aws-sdk/client-kinesis";
 import { DeleteQueueCommand, GetQueueUrlCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AwsCli, awsCli } from "../helpers/aws-cli.js";
+import { closeKafka, createTopic, uniqueTopic } from "../helpers/kafka.js";
 import { eventually, freePort, type SluiceProcess, startProcess, tempDir } from "../helpers/sluice.js";
 import {
   ARNS,
@@ -22,7 +23,7 @@ import {
   createQueue,
   uniqueName,
 } from "../helpers/sources.js";
-import { accountId, awsClientConfig, brokers, region } from "../services/endpoints.js";
+import { accountId, awsClientConfig, brokers, kafkaBootstrap, region } from "../services/endpoints.js";
 
 const SETTLE_TIMEOUT_MS = 20_000;
 const PHASE_TIMEOUT_MS = 60_000;
@@ -203,13 +204,19 @@ function expectSettled(byUuid: Map<string, Mapping>, state: string): void {
  * (which makes a queue on first use), so that the running mapping stays healthy.
  */
 const broker = `arn:aws:mq:${region}:${accountId}:broker:${uniqueName("orders")}:b-${randomUUID()}`;
+/** The MSK mapping's cluster: likewise, pointing at the test Kafka cluster, on a topic made for this run. */
+const cluster = `arn:aws:kafka:${region}:${accountId}:cluster/${uniqueName("orders")}/${randomUUID()}`;
 
 function buildKinds(sources: {
   queue: string;
   fifoQueue: string;
   stream: string;
   tableStream: string;
+  topic: string;
 }): Kind[] {
+  const { topic } = sources;
+  const servers = kafkaBootstrap();
+  const network = [{ Type: "VPC_SUBNET", URI: "subnet:subnet-0001" }];
   const secret = `Type=BASIC_AUTH,URI=${ARNS.secret}`;
   const basicAuth = [{ Type: "BASIC_AUTH", URI: ARNS.secret }];
   const streamDefaults = {
@@ -224,8 +231,7 @@ function buildKinds(sources: {
     ParallelizationFactor: 1,
     TumblingWindowInSeconds: 0,
   };
-  // Brokers are not reached until a mapping runs, so their ARNs only need to be unique to this run.
-  const cluster = `arn:aws:kafka:${region}:${accountId}:cluster/${uniqueName("orders")}/${randomUUID()}`;
+  // A broker is reached only while its mapping runs: DocumentDB's ARN only needs to be unique to this run.
   const docdb = `arn:aws:rds:${region}:${accountId}:cluster:${uniqueName("docs")}`;
   const tags = { team: "orders", cost: "cc-42", env: "test" };
   return [
@@ -298,7 +304,7 @@ function buildKinds(sources: {
         "--event-source-arn",
         cluster,
         "--topics",
-        "orders",
+        topic,
         "--starting-position",
         "LATEST",
         "--tags",
@@ -313,7 +319,7 @@ function buildKinds(sources: {
         EventSourceArn: cluster,
         LastProcessingResult: "No records processed",
         StartingPosition: "LATEST",
-        Topics: ["orders"],
+        Topics: [topic],
       }),
       reason: "USER_INITIATED",
       newBatchSize: 500,
@@ -322,22 +328,22 @@ function buildKinds(sources: {
       name: "self-managed Kafka",
       args: [
         "--self-managed-event-source",
-        '{"Endpoints":{"KAFKA_BOOTSTRAP_SERVERS":["host:9092"]}}',
+        JSON.stringify({ Endpoints: { KAFKA_BOOTSTRAP_SERVERS: servers } }),
         "--topics",
-        "orders",
+        topic,
         "--source-access-configurations",
-        secret,
+        "Type=VPC_SUBNET,URI=subnet:subnet-0001",
       ],
       enabled: true,
       defaults: (uuid) => ({
         BatchSize: 100,
         LastProcessingResult: "No records processed",
-        SelfManagedEventSource: { Endpoints: { KAFKA_BOOTSTRAP_SERVERS: ["host:9092"] } },
+        SelfManagedEventSource: { Endpoints: { KAFKA_BOOTSTRAP_SERVERS: servers } },
         SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: uuid },
-        SourceAccessConfigurations: basicAuth,
+        SourceAccessConfigurations: network,
         // Created without a starting position, a self-managed Kafka mapping reads from the oldest record.
         StartingPosition: "TRIM_HORIZON",
-        Topics: ["orders"],
+        Topics: [topic],
       }),
       reason: "USER_INITIATED",
       newBatchSize: 400,
@@ -410,12 +416,18 @@ beforeAll(async () => {
     made(createKinesisStream()),
     made(createDynamodbStream()),
   ]);
-  kinds = buildKinds({ queue, fifoQueue, stream, tableStream });
+  const topic = uniqueTopic("orders");
+  // No records: the Kafka mappings run against it without invoking the function.
+  await createTopic(topic);
+  kinds = buildKinds({ queue, fifoQueue, stream, tableStream, topic });
   sluice = await startProcess({
     dataDir: tempDir(),
     port,
     more: {
-      brokers: { [broker]: { endpoints: [brokers.activemq.stomp] } },
+      brokers: {
+        [broker]: { endpoints: [brokers.activemq.stomp] },
+        [cluster]: { bootstrapServers: kafkaBootstrap() },
+      },
       secrets: {
         [ARNS.secret]: { username: brokers.activemq.username, password: brokers.activemq.password },
       },
@@ -431,6 +443,7 @@ afterAll(async () => {
     expect(await sluice.exited, `sluice's exit code after SIGTERM; its output:\n${sluice.output()}`).toBe(0);
   } finally {
     await removeSources();
+    await closeKafka();
   }
 });
 

@@ -102,6 +102,11 @@ export async function produce(topic: string, messages: TestMessage[]): Promise<R
   return metadata;
 }
 
+/** Makes `topic` (4 partitions) with no records: the mock creates a topic asked about, as CreateTopics fails. */
+export async function createTopic(topic: string): Promise<void> {
+  await (await admin()).fetchTopicMetadata({ topics: [topic] });
+}
+
 /** Each partition's low (first) and high (next to be written) offset, by partition. */
 export async function topicOffsets(
   topic: string,

@@ -204,6 +204,28 @@ describe("Kafka to a function", () => {
     await remove(again);
   });
 
+  it("starts at LATEST with new records only, and keeps to it across a disable before any record came", {
+    timeout: 90_000,
+  }, async () => {
+    const topic = uniqueTopic();
+    const group = `g-${topic}`;
+    await produce(topic, messages(8));
+    const uuid = await map(sut, topic, {
+      SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: group },
+      StartingPosition: "LATEST",
+    });
+    // The starting position is committed for the group before its first member joins.
+    await committedToEnd(group, topic);
+    await call(sut.endpoint, "PUT", ESM_PATH + uuid, { Enabled: false });
+    await settled(uuid, "Disabled");
+    await produce(topic, messages(4, 8, 8));
+    await call(sut.endpoint, "PUT", ESM_PATH + uuid, { Enabled: true });
+    await received(topic, 4);
+    await committedToEnd(group, topic);
+    expect(valuesOf(topic).sort()).toEqual(["10", "11", "8", "9"]);
+    await remove(uuid);
+  });
+
   it("retries a failing batch until it succeeds, holding back its partition only", {
     timeout: 60_000,
   }, async () => {

@@ -25,6 +25,9 @@ export interface GroupConsumerEvents {
 
 export class GroupConsumer {
   private readonly feeds = new Map<number, PartitionFeed>();
+  /** Starting offsets seeked to and not committed yet. */
+  private pins: { topic: string; partition: number; offset: string }[] = [];
+  private running = false;
   constructor(
     private readonly consumer: KafkaConsumer,
     private readonly access: KafkaAccess,
@@ -32,8 +35,12 @@ export class GroupConsumer {
     private readonly events: GroupConsumerEvents,
   ) {}
 
-  /** Connects, joins the group and starts fetching; rejects when the cluster cannot be reached or refuses. */
-  async start(fromBeginning: boolean): Promise<void> {
+  /**
+   * Connects, joins the group and starts fetching; rejects when the cluster cannot be reached or refuses.
+   * `startAt`: offsets to start partitions the group has never committed at, committed as soon as they are
+   * assigned here (LATEST, AT_TIMESTAMP); the others start at the committed offset, or by `fromBeginning`.
+   */
+  async start(fromBeginning: boolean, startAt = new Map<number, string>()): Promise<void> {
     const { consumer, access } = this;
     const { GROUP_JOIN, CRASH } = consumer.events;
     consumer.on(GROUP_JOIN, ({ payload }) => {
@@ -42,6 +49,14 @@ export class GroupConsumer {
         if (!partitions.includes(partition)) this.feeds.delete(partition);
       // Feeds exist before the first fetch of the new assignment lands.
       for (const partition of partitions) this.feed(partition);
+      for (const partition of partitions) {
+        const offset = startAt.get(partition);
+        if (offset === undefined) continue;
+        startAt.delete(partition);
+        consumer.seek({ topic: access.topic, partition, offset });
+        this.pins.push({ topic: access.topic, partition, offset });
+      }
+      if (this.running) void this.commitPins();
       this.events.assigned(partitions);
     });
     consumer.on(CRASH, ({ payload }) => this.events.crashed(payload.error, payload.restart));
@@ -52,6 +67,18 @@ export class GroupConsumer {
       eachBatch: async ({ batch, isStale }) => {
         if (!isStale()) this.take(batch);
       },
+    }); // The client drops commits made before it counts as running, which it does once the first join is done.
+    this.running = true;
+    await this.commitPins();
+  }
+
+  /** Commits where the partitions with a starting offset start, so that a restart before any record keeps to it. */
+  private async commitPins(): Promise<void> {
+    const pins = this.pins.splice(0);
+    if (pins.length === 0) return;
+    await this.consumer.commitOffsets(pins).catch((err: unknown) => {
+      this.pins.push(...pins);
+      this.events.crashed(err, true);
     });
   }
 
