@@ -1,9 +1,11 @@
 /**
  * Every benchmark, one after another (`npm run bench`, i.e. `vite-node bench/run.ts`). `--check` makes the run
  * exit 1 when a benchmark misses its target. bench/filter, then bench/sqs (which needs fauxqs), bench/streams
- * (which needs kinesis-local) and bench/mq (which needs RabbitMQ and ActiveMQ): test/services/up starts them all.
+ * (which needs kinesis-local), bench/mq (which needs RabbitMQ and ActiveMQ) and bench/kafka (which needs the Kafka
+ * mock cluster): test/services/up starts them all.
  */
 import { runFilterBench } from "./filter/bench.js";
+import { runKafkaBench } from "./kafka/bench.js";
 import { runMqBench } from "./mq/bench.js";
 import { runSqsBench } from "./sqs/bench.js";
 import { runStreamsBench } from "./streams/bench.js";
@@ -16,4 +18,6 @@ console.log("");
 const streams = await runStreamsBench();
 console.log("");
 const mq = await runMqBench();
-if (check && [filter, sqs, streams, mq].some((bench) => bench.misses.length > 0)) process.exitCode = 1;
+console.log("");
+const kafka = await runKafkaBench();
+if (check && [filter, sqs, streams, mq, kafka].some((bench) => bench.misses.length > 0)) process.exitCode = 1;
