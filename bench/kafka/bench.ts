@@ -22,7 +22,7 @@ import { type BenchSluice, median, sleep, startBenchSluice, type Throughput } fr
 export const TARGET_VS_BARE = 0.9;
 
 const BATCH_SIZE = 100;
-const DEFAULT_RECORDS = 20_000;
+const DEFAULT_RECORDS = 50_000;
 const DEFAULT_ROUNDS = 5;
 const WARM_RECORDS = 1_000;
 const RECORD_BYTES = 100;
@@ -32,6 +32,8 @@ const RUN_TIMEOUT_MS = 120_000;
 export interface KafkaBenchOptions {
   records?: number;
   rounds?: number;
+  /** MaximumBatchingWindowInSeconds of Sluice's mapping (a diagnostic; unset: Kafka's default, 500 ms). */
+  window?: number;
   /** Bootstrap servers; default: the mock test/services/up started. */
   brokers?: string[];
   log?: (line: string) => void;
@@ -102,7 +104,13 @@ async function runBare(kafka: Kafka, topic: string, n: number): Promise<number> 
 }
 
 /** (c) A mapping on `topic`; its records/s from its consumer's join to N invoked records. */
-async function runSluice(sut: BenchSluice, brokers: string[], topic: string, n: number): Promise<number> {
+async function runSluice(
+  sut: BenchSluice,
+  brokers: string[],
+  topic: string,
+  n: number,
+  window: number | undefined,
+): Promise<number> {
   const group = freshName("sluice");
   const uuid = await sut.map({
     FunctionName: "noop",
@@ -112,6 +120,7 @@ async function runSluice(sut: BenchSluice, brokers: string[], topic: string, n: 
     SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: group },
     StartingPosition: "TRIM_HORIZON",
     BatchSize: BATCH_SIZE,
+    ...(window === undefined ? {} : { MaximumBatchingWindowInSeconds: window }),
   });
   const deadline = Date.now() + RUN_TIMEOUT_MS;
   for (;;) {
@@ -151,7 +160,7 @@ export async function runKafkaBench(options: KafkaBenchOptions = {}): Promise<Ka
   log(
     `node ${process.version} · ${cpus[0]?.model.trim() ?? "unknown CPU"} × ${cpus.length} · librdkafka mock cluster ` +
       `(3 brokers) at ${brokers.join(",")} · ${count(n)} records of ${RECORD_BYTES} bytes a run over 4 partitions, ` +
-      `BatchSize ${BATCH_SIZE}, ${rounds} round(s)\n`,
+      `BatchSize ${BATCH_SIZE}, Sluice's window ${options.window === undefined ? "Kafka's default (500 ms)" : `${options.window} s`}, ${rounds} round(s)\n`,
   );
   const sut = await startBenchSluice({}, import.meta.dirname);
   try {
@@ -160,7 +169,7 @@ export async function runKafkaBench(options: KafkaBenchOptions = {}): Promise<Ka
     await load(kafka, warmA, WARM_RECORDS);
     await load(kafka, warmC, WARM_RECORDS);
     await runBare(kafka, warmA, WARM_RECORDS);
-    await runSluice(sut, brokers, warmC, WARM_RECORDS);
+    await runSluice(sut, brokers, warmC, WARM_RECORDS, options.window);
     const bare: number[] = [];
     const sluice: number[] = [];
     for (let round = 1; round <= rounds; round++) {
@@ -168,7 +177,7 @@ export async function runKafkaBench(options: KafkaBenchOptions = {}): Promise<Ka
       await load(kafka, a, n);
       await load(kafka, c, n);
       bare.push(await runBare(kafka, a, n));
-      sluice.push(await runSluice(sut, brokers, c, n));
+      sluice.push(await runSluice(sut, brokers, c, n, options.window));
       log(
         `round ${round}: bare consumer (a) ${rate(bare.at(-1) ?? 0)} records/s, sluice (c) ${rate(sluice.at(-1) ?? 0)} records/s`,
       );

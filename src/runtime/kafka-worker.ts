@@ -34,6 +34,12 @@ const RECONNECT_BACKOFF_MS = [1_000, 30_000] as const;
  * so Kafka's pre-3.0 default is safe, and a rejoining group waits less for members that went away.
  */
 const SESSION_TIMEOUT_MS = 10_000;
+/**
+ * Records a partition's feed takes before the partition is paused: as many as a shard runner reads ahead. A
+ * paused partition resumes only with the next fetch, which may wait out another partition's long poll, so a
+ * small feed would have a busy partition paused and resumed, and waiting, every few batches.
+ */
+const FEED_RECORDS = 10_000;
 /** A partition's feed wakes its runner when records land; this is only a safety net. */
 const FEED_POLL_MS = { active: 1_000, idle: 1_000, idleAfter: 0 } as const;
 
@@ -193,7 +199,7 @@ export class KafkaWorker {
           sessionTimeout: SESSION_TIMEOUT_MS,
         }),
         access,
-        Math.max(2 * this.options.batchSize, 1_000),
+        FEED_RECORDS,
         {
           assigned: (partitions) => {
             for (const [partition, run] of runs) {

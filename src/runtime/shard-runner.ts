@@ -81,6 +81,8 @@ export class ShardRunner<R extends StreamRecord> {
   private wake = new AbortController();
   /** The alarm the reader already rings when records arrive. */
   private watched: AbortController | undefined;
+  /** The reader said records wait: read them now, whenever the next poll was due. */
+  private arrived = false;
   private failure: unknown;
   /** The last read found nothing new, or the service said the read is at the shard's tip. */
   private caughtUp = false;
@@ -117,7 +119,8 @@ export class ShardRunner<R extends StreamRecord> {
         if (this.wake.signal.aborted) this.wake = new AbortController();
         // Lanes start on what is already read before the next read goes out, and work while it is out.
         this.dispatchAll(ended, signal);
-        if (!ended && this.hasRoom() && Date.now() >= nextReadAt) {
+        if (!ended && this.hasRoom() && (Date.now() >= nextReadAt || this.arrived)) {
+          this.arrived = false;
           try {
             const read = await reader.read(Math.min(MAX_READ, this.maxBuffered - this.buffered), signal);
             failures = 0;
@@ -285,7 +288,11 @@ export class ShardRunner<R extends StreamRecord> {
     if (ms !== undefined && reader.readable && this.watched !== this.wake) {
       const alarm = this.wake;
       this.watched = alarm;
-      void reader.readable(alarm.signal).then(() => alarm.abort());
+      void reader.readable(alarm.signal).then(() => {
+        if (alarm.signal.aborted) return;
+        this.arrived = true;
+        alarm.abort();
+      });
     }
     await sleep(Number.isFinite(wait) ? wait : 2 ** 31 - 1, this.wake.signal);
   }
