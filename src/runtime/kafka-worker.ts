@@ -207,6 +207,8 @@ export class KafkaWorker {
               run.controller.abort();
               runs.delete(partition);
               stopping.set(partition, run.done);
+              // Its lag is its new owner's to report.
+              this.lag.delete(partition);
             }
             for (const partition of partitions) {
               if (runs.has(partition)) continue;

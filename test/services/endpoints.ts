@@ -79,9 +79,9 @@ export const brokers = {
   },
 } as const;
 
-/** Where test/services/up keeps its state: `SLUICE_SERVICES_DIR` (relative to the cwd) or `<repo>/.services`. */
+/** Where test/services/up keeps its state: `SLUICE_SERVICES_DIR` when set and not empty, as up reads it (relative to the cwd), or `<repo>/.services`. */
 const servicesDir = () =>
-  path.resolve(process.env.SLUICE_SERVICES_DIR ?? path.resolve(import.meta.dirname, "../../.services"));
+  path.resolve(process.env.SLUICE_SERVICES_DIR || path.resolve(import.meta.dirname, "../../.services"));
 
 /**
  * The bootstrap servers (`host:port`) of the Kafka mock cluster that test/services/up starts (librdkafka's,
