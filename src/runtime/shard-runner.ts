@@ -77,6 +77,8 @@ export class ShardRunner<R extends StreamRecord> {
   private buffered = 0;
   private bufferedBytes = 0;
   private saving: Promise<void> = Promise.resolve();
+  /** A write is waiting for the one in progress: it will carry any position reached meanwhile. */
+  private queuedSave = false;
   /** Aborted to end a pause early: a lane finished, or the runner is stopping. */
   private wake = new AbortController();
   /** The alarm the reader already rings when records arrive. */
@@ -256,10 +258,19 @@ export class ShardRunner<R extends StreamRecord> {
     if (ids.length > 0 && this.ledger.finish(ids) !== undefined) void this.save(false);
   }
 
-  /** Checkpoint writes one after another, each with the position as it stands when its turn comes. */
+  /**
+   * Checkpoint writes one after another, each with the position as it stands when its turn comes: a write asked
+   * for while another waits its turn is that one (the final, ended write excepted), so batches finishing faster
+   * than a write (a Kafka commit, a store write) share writes.
+   */
   private save(ended: boolean): Promise<void> {
+    if (this.queuedSave && !ended) return this.saving;
+    this.queuedSave = true;
     this.saving = this.saving
-      .then(() => this.options.saveCheckpoint(this.ledger.position, ended))
+      .then(() => {
+        this.queuedSave = false;
+        return this.options.saveCheckpoint(this.ledger.position, ended);
+      })
       .catch((err: unknown) =>
         this.options.log.error(
           { err, uuid: this.options.uuid, shard: this.options.shardId },
