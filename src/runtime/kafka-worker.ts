@@ -83,6 +83,7 @@ export class KafkaWorker {
    */
   private readonly lag = new Map<number, { committed: bigint; high: bigint }>();
   private running: Promise<void> | undefined;
+  private members = 0;
 
   constructor(private readonly options: KafkaWorkerOptions) {
     this.labels = Metrics.labels(options.uuid, options.functionArn);
@@ -246,8 +247,13 @@ export class KafkaWorker {
         joining.catch(() => {});
         if ((await Promise.race([joining, stopped])) === "joined") {
           failures = 0;
-          const err = await Promise.race([crash, stopped]);
-          if (!signal.aborted) throw err;
+          this.joined(+1);
+          try {
+            const err = await Promise.race([crash, stopped]);
+            if (!signal.aborted) throw err;
+          } finally {
+            this.joined(-1);
+          }
         }
       } catch (err) {
         if (!signal.aborted) {
@@ -315,6 +321,12 @@ export class KafkaWorker {
       })
       .catch((err: unknown) => log.error({ err, uuid, shard: shardId }, "a Kafka partition runner failed"));
     return { controller, done };
+  }
+
+  /** ConcurrentPollers: the group members this mapping has joined. */
+  private joined(change: number): void {
+    this.members += change;
+    this.options.metrics.pollers.set(this.labels, this.members);
   }
 
   /** The lag gauges; AWS's OffsetLag is the topic's, the sum over partitions. */

@@ -170,6 +170,7 @@ describe("Kafka to a function", () => {
     const metrics = await metricsOf(uuid);
     expect(metrics.PolledEventCount).toBe(100);
     expect(metrics.CommittedEventCount).toBe(100);
+    expect(metrics.ConcurrentPollers).toBe(1);
     expect([metrics.OffsetLag, metrics.SumOffsetLag, metrics.MaxOffsetLag]).toEqual([0, 0, 0]);
     await remove(uuid);
   });
@@ -325,11 +326,16 @@ describe("Kafka to a function", () => {
     const uuid = await map(sut, topic, {
       SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: group },
       BatchSize: 6,
-      ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 2 },
+      ProvisionedPollerConfig: { MinimumPollers: 2, MaximumPollers: 3 },
       FunctionResponseTypes: ["ReportBatchItemFailures"],
       MaximumRetryAttempts: 1,
       DestinationConfig: { OnFailure: { Destination: `kafka://${dlq}` } },
     });
+    // MinimumPollers members in the group.
+    await eventually(
+      async () => ((await metricsOf(uuid)).ConcurrentPollers === 2 ? true : undefined),
+      30_000,
+    );
     const [failure] = await consumeAll(dlq, 1, { timeoutMs: 40_000 });
     await committedToEnd(group, topic);
 
