@@ -14,7 +14,7 @@ import { onFailureDestination } from "../destinations/destination.js";
 import { kafkaTopicDestination } from "../destinations/kafka-topic.js";
 import type { Invoker } from "../functions/invoke.js";
 import type { StreamRetryPolicy } from "../pipeline/stream-retry.js";
-import { type KafkaClient, kafkaClient, kafkaProducer } from "../sources/kafka/client.js";
+import { type KafkaClient, type KafkaProducer, kafkaClient, kafkaProducer } from "../sources/kafka/client.js";
 import { GroupConsumer } from "../sources/kafka/group-consumer.js";
 import type { KafkaAccess } from "../sources/kafka/kafka-access.js";
 import { kafkaProblem } from "../sources/kafka/kafka-errors.js";
@@ -76,7 +76,7 @@ export class KafkaWorker {
   private readonly result: ProcessingResult;
   private readonly invoker: MappingInvoker;
   private batches: StreamBatches<KafkaRecord> | undefined;
-  private producer: ReturnType<typeof kafkaProducer> | undefined;
+  private producer: Promise<KafkaProducer> | undefined;
   /**
    * Per partition, where the group's commit stands (at first, where fetching started: the commit the group had)
    * and the last fetch's high watermark: the lag metrics' inputs.
@@ -103,7 +103,7 @@ export class KafkaWorker {
   async stop(): Promise<void> {
     this.controller.abort();
     await this.running;
-    await this.producer?.disconnect().catch(() => {});
+    await this.producer?.then((p) => p.disconnect()).catch(() => {});
   }
 
   private async run(): Promise<void> {
@@ -136,11 +136,7 @@ export class KafkaWorker {
         ? undefined
         : arn.startsWith("kafka://")
           ? kafkaTopicDestination(arn, async (topic, message) => {
-              if (!this.producer) {
-                this.producer = kafkaProducer(client);
-                await this.producer.connect();
-              }
-              await this.producer.send({ topic, messages: [message] });
+              await (await this.connectedProducer(client)).send({ topic, messages: [message] });
             })
           : onFailureDestination(arn, options.region);
     return new StreamBatches<KafkaRecord>({
@@ -171,6 +167,21 @@ export class KafkaWorker {
     });
   }
 
+  /** The kafka:// destination's producer, connected once; a failed connect is tried again next time. */
+  private connectedProducer(client: KafkaClient): Promise<KafkaProducer> {
+    this.producer ??= (async () => {
+      const producer = kafkaProducer(client);
+      try {
+        await producer.connect();
+        return producer;
+      } catch (err) {
+        this.producer = undefined;
+        throw err;
+      }
+    })();
+    return this.producer;
+  }
+
   /** One group member, joined again after a crash, with backoff, until the worker stops. */
   private async poll(
     poller: number,
@@ -198,6 +209,9 @@ export class KafkaWorker {
           // Fetches wait at most a second for records, so that a stopping poller is not held up long.
           maxWaitTimeInMs: 1_000,
           sessionTimeout: SESSION_TIMEOUT_MS,
+          // A crashed member does not rejoin by itself while its runners go on: this loop starts it again,
+          // runners and feeds anew, from the committed offsets.
+          retry: { restartOnFailure: async () => false },
         }),
         access,
         FEED_RECORDS,
@@ -215,7 +229,7 @@ export class KafkaWorker {
               if (runs.has(partition)) continue;
               runs.set(
                 partition,
-                this.runPartition(member, access, source, partition, stopping.get(partition)),
+                this.runPartition(member, access, source, partition, stopping.get(partition), gaveUp),
               );
             }
             log.info({ uuid, poller, partitions }, "Kafka partitions assigned");
@@ -224,15 +238,11 @@ export class KafkaWorker {
             const known = this.lag.get(partition);
             this.updateLag(partition, known?.committed ?? first, high);
           },
-          crashed: (err, restarting) => {
+          crashed: (err) => {
             // Disconnecting a stopping poller fails what it had in flight: nothing to report.
             if (signal.aborted) return;
             metrics.pollingErrors.inc(this.labels);
-            if (!restarting) return gaveUp(err);
-            // The client joins again by itself; until then the mapping says why it is not reading.
-            const { reason, code } = kafkaProblem(err);
-            if (this.result.problem(reason, code))
-              log.warn({ err, uuid, poller }, "the Kafka consumer is restarting");
+            gaveUp(err);
           },
         },
       );
@@ -245,8 +255,16 @@ export class KafkaWorker {
         // Joining may take the client's retries (most of a minute for a cluster that is not there): a stop
         // does not wait for them.
         joining.catch(() => {});
-        if ((await Promise.race([joining, stopped])) === "joined") {
+        const joined = await Promise.race([joining, stopped]);
+        // A join that outlives the stop leaves its member behind: it goes once the join is done.
+        if (joined === "stopped")
+          void joining.then(
+            () => member.stop(),
+            () => {},
+          );
+        if (joined === "joined") {
           failures = 0;
+          this.result.recovered();
           this.joined(+1);
           try {
             const err = await Promise.race([crash, stopped]);
@@ -277,6 +295,7 @@ export class KafkaWorker {
     source: ShardSource,
     partition: number,
     previous: Promise<void> | undefined,
+    failed: (err: unknown) => void,
   ): PartitionRun {
     const { uuid, log, metrics } = this.options;
     const controller = new AbortController();
@@ -317,7 +336,11 @@ export class KafkaWorker {
           labels: this.labels,
           log,
         });
-        return runner.run(controller.signal).then(() => {});
+        // A runner that failed has taken records out of its feed: the member starts again from the commits.
+        return runner.run(controller.signal).then((end) => {
+          if (end === "failed")
+            failed(new Error(`processing ${shardId} failed; reading it again from its commit`));
+        });
       })
       .catch((err: unknown) => log.error({ err, uuid, shard: shardId }, "a Kafka partition runner failed"));
     return { controller, done };

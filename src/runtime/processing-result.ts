@@ -14,6 +14,11 @@ export class ProcessingResult {
     this.set("OK");
   }
 
+  /** The source works again (a consumer rejoined): a problem it reported no longer holds. */
+  recovered(): void {
+    if (this.last?.startsWith("PROBLEM: ")) this.ok();
+  }
+
   /** True when this is news: the result was something else before. */
   problem(reason: string, code?: string): boolean {
     return this.set(`PROBLEM: ${reason}`, code);

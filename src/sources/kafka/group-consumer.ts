@@ -14,11 +14,8 @@ const FEED_BYTES = 64 * 1024 * 1024;
 export interface GroupConsumerEvents {
   /** The group gave this member these partitions (after every rebalance, the whole set). */
   assigned(partitions: number[]): void;
-  /**
-   * The consumer failed: `restarting` when the client joins again by itself, else it has stopped and the caller
-   * starts it again.
-   */
-  crashed(err: unknown, restarting: boolean): void;
+  /** The consumer failed and stopped (the client's own restarts are off): the caller starts it again. */
+  crashed(err: unknown): void;
   /** A fetch brought records of a partition from `first` on; `high` is the offset the next record written gets. */
   fetched(partition: number, first: bigint, high: bigint): void;
 }
@@ -47,8 +44,13 @@ export class GroupConsumer {
       const partitions = payload.memberAssignment[access.topic] ?? [];
       for (const partition of this.feeds.keys())
         if (!partitions.includes(partition)) this.feeds.delete(partition);
-      // Feeds exist before the first fetch of the new assignment lands.
-      for (const partition of partitions) this.feed(partition);
+      // Feeds exist before the first fetch of the new assignment lands. The client keeps a partition paused
+      // across rebalances: one that comes back here starts with an empty feed, so it must be fetched again.
+      for (const partition of partitions) {
+        if (this.feeds.has(partition)) continue;
+        this.feed(partition);
+        consumer.resume([{ topic: access.topic, partitions: [partition] }]);
+      }
       for (const partition of partitions) {
         const offset = startAt.get(partition);
         if (offset === undefined) continue;
@@ -56,10 +58,13 @@ export class GroupConsumer {
         consumer.seek({ topic: access.topic, partition, offset });
         this.pins.push({ topic: access.topic, partition, offset });
       }
+      // Starting offsets were looked up before this member joined: later assignments start where the group
+      // committed (a partition another member had may have moved on since).
+      startAt.clear();
       if (this.running) void this.commitPins();
       this.events.assigned(partitions);
     });
-    consumer.on(CRASH, ({ payload }) => this.events.crashed(payload.error, payload.restart));
+    consumer.on(CRASH, ({ payload }) => this.events.crashed(payload.error));
     await consumer.connect();
     await consumer.subscribe({ topic: access.topic, fromBeginning });
     await consumer.run({
@@ -76,10 +81,8 @@ export class GroupConsumer {
   private async commitPins(): Promise<void> {
     const pins = this.pins.splice(0);
     if (pins.length === 0) return;
-    await this.consumer.commitOffsets(pins).catch((err: unknown) => {
-      this.pins.push(...pins);
-      this.events.crashed(err, true);
-    });
+    // Not committed: the member starts again, and looks the starting offsets up again.
+    await this.consumer.commitOffsets(pins).catch((err: unknown) => this.events.crashed(err));
   }
 
   /** The feed of an assigned partition: its runner reads it. */
@@ -87,9 +90,14 @@ export class GroupConsumer {
     let feed = this.feeds.get(partition);
     if (!feed) {
       const { topic } = this.access;
-      feed = new PartitionFeed({ records: this.feedRecords, bytes: FEED_BYTES }, () =>
-        this.consumer.resume([{ topic, partitions: [partition] }]),
-      );
+      feed = new PartitionFeed({ records: this.feedRecords, bytes: FEED_BYTES }, () => {
+        try {
+          this.consumer.resume([{ topic, partitions: [partition] }]);
+        } catch (err) {
+          // Only while the consumer is going away: a member that rejoins starts with new feeds.
+          this.events.crashed(err);
+        }
+      });
       this.feeds.set(partition, feed);
     }
     return feed;

@@ -14,8 +14,10 @@ export class PartitionFeed implements ShardReader<KafkaRecord> {
   /** The offset after the last record taken in. */
   private next: bigint | undefined;
   private readonly waiters = new Set<() => void>();
+  /** The feed filled up and had its partition paused: it resumes it once read down to half. */
+  private paused = false;
 
-  /** `onRoom` is called when a full feed has been read down to half its bounds. */
+  /** `onRoom` is called when a feed that filled up has been read down to half its bounds. */
   constructor(
     private readonly bounds: { records: number; bytes: number },
     private readonly onRoom: () => void,
@@ -31,6 +33,7 @@ export class PartitionFeed implements ShardReader<KafkaRecord> {
       this.bytes += record.bytes;
     }
     if (this.records.length > 0) for (const wake of this.waiters) wake();
+    if (this.full) this.paused = true;
     return this.full;
   }
 
@@ -39,11 +42,16 @@ export class PartitionFeed implements ShardReader<KafkaRecord> {
   }
 
   async read(max: number): Promise<ShardRead<KafkaRecord>> {
-    const wasFull = this.full;
     const records = this.records.splice(0, max);
     for (const record of records) this.bytes -= record.bytes;
-    if (wasFull && this.records.length <= this.bounds.records / 2 && this.bytes <= this.bounds.bytes / 2)
+    if (
+      this.paused &&
+      this.records.length <= this.bounds.records / 2 &&
+      this.bytes <= this.bounds.bytes / 2
+    ) {
+      this.paused = false;
       this.onRoom();
+    }
     // Records left over mean the runner should read again at once.
     return { records, ended: false, behindMs: this.records.length > 0 ? 1 : 0 };
   }
