@@ -3,6 +3,7 @@
  * what was sent.
  */
 import { jsonLines } from "./json-lines.js";
+import { eventually } from "./sluice.js";
 
 export interface Delivery {
   pid: number;
@@ -37,3 +38,38 @@ export function orderProblem(sent: number[], deliveries: Delivery[]): string | u
   }
   return reached === sent.length ? undefined : `only ${reached} of ${sent.length} delivered`;
 }
+
+/**
+ * Each key's ordering problem (none: an empty object) in what the function saw, against `sent`: the data of
+ * every record sent, "<key>:<n>", in the order sent.
+ */
+export function orderProblems(
+  sent: readonly string[],
+  deliveries: readonly Delivery[],
+): Record<string, string> {
+  const byKey = new Map<string, number[]>();
+  for (const data of sent) {
+    const [key = "", n = ""] = data.split(":");
+    byKey.set(key, [...(byKey.get(key) ?? []), Number(n)]);
+  }
+  const problems: Record<string, string> = {};
+  for (const [key, ns] of byKey) {
+    const problem = orderProblem(
+      ns,
+      deliveries.filter((d) => d.key === key),
+    );
+    if (problem !== undefined) problems[key] = problem;
+  }
+  return problems;
+}
+
+/** Resolves once the function has seen more than `n` records (repeats included). */
+export const seenMoreThan = (file: string) => (n: number) =>
+  eventually(async () => (delivered(file).length > n ? true : undefined), 60_000);
+
+/** Resolves once every one of `count` distinct records has been seen. */
+export const seenAll = (file: string, count: number, timeoutMs: number) =>
+  eventually(async () => {
+    const seen = new Set(delivered(file).map((d) => `${d.key}:${d.n}`));
+    return seen.size === count ? true : undefined;
+  }, timeoutMs);

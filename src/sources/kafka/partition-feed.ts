@@ -25,13 +25,18 @@ export class PartitionFeed implements ShardReader<KafkaRecord> {
 
   /** Takes in a fetched batch; true when the feed is now full (the partition should pause). */
   push(records: readonly KafkaRecord[]): boolean {
-    for (const record of records) {
-      const offset = BigInt(record.offset);
-      if (this.next !== undefined && offset < this.next) continue;
-      this.next = offset + 1n;
+    // Offsets rise within a fetch: only its head can repeat what the feed already took in.
+    let start = 0;
+    const next = this.next;
+    if (next !== undefined)
+      while (start < records.length && BigInt((records[start] as KafkaRecord).offset) < next) start++;
+    for (let i = start; i < records.length; i++) {
+      const record = records[i] as KafkaRecord;
       this.records.push(record);
       this.bytes += record.bytes;
     }
+    const last = records.at(-1);
+    if (last && start < records.length) this.next = BigInt(last.offset) + 1n;
     if (this.records.length > 0) for (const wake of this.waiters) wake();
     if (this.full) this.paused = true;
     return this.full;
