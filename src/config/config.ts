@@ -59,7 +59,15 @@ const brokerSchema = z
      */
     concurrency: z.number().int().min(1).max(100).optional(),
     bootstrapServers: z.array(z.string().min(1)).min(1).optional(),
-    uri: z.string().min(1).optional(),
+    uri: z
+      .string()
+      .regex(/^mongodb(\+srv)?:\/\//, "a DocumentDB uri is a MongoDB connection string (mongodb://...)")
+      .optional(),
+    /**
+     * DocumentDB: how long the cluster keeps change stream events (its change_stream_log_retention_duration,
+     * 3 hours by default): TRIM_HORIZON starts this far back, as AWS starts it.
+     */
+    changeStreamRetentionSeconds: z.number().int().min(1).optional(),
   })
   .refine((b) => b.endpoints ?? b.bootstrapServers ?? b.uri, {
     message: "set endpoints (Amazon MQ), bootstrapServers (MSK) or uri (DocumentDB)",

@@ -16,6 +16,20 @@ const overlaps = (a: readonly string[] = [], b: readonly string[] = []) => a.som
 const bootstrapServers = (config: MappingConfig) =>
   config.SelfManagedEventSource?.Endpoints?.KAFKA_BOOTSTRAP_SERVERS;
 
+/**
+ * Two DocumentDB mappings see the same changes when they watch the same database and their collections overlap
+ * (no CollectionName: all of them); one function may watch different collections of one cluster.
+ */
+function sameChanges(a: MappingConfig, b: MappingConfig): boolean {
+  const [x, y] = [a.DocumentDBEventSourceConfig, b.DocumentDBEventSourceConfig];
+  return (
+    x?.DatabaseName === y?.DatabaseName &&
+    (x?.CollectionName === undefined ||
+      y?.CollectionName === undefined ||
+      x.CollectionName === y.CollectionName)
+  );
+}
+
 function sameSource(candidate: Candidate, existing: EventSourceMapping): boolean {
   if (existing.kind !== candidate.kind || existing.functionArn !== candidate.functionArn) return false;
   const a = candidate.config;
@@ -27,6 +41,8 @@ function sameSource(candidate: Candidate, existing: EventSourceMapping): boolean
       return a.EventSourceArn === b.EventSourceArn && overlaps(a.Topics, b.Topics);
     case "mq":
       return a.EventSourceArn === b.EventSourceArn && overlaps(a.Queues, b.Queues);
+    case "documentdb":
+      return a.EventSourceArn === b.EventSourceArn && sameChanges(a, b);
     default:
       return a.EventSourceArn === b.EventSourceArn;
   }

@@ -220,6 +220,27 @@ export class MappingService {
     });
   }
 
+  /**
+   * Lambda disables a mapping it cannot go on with (DocumentDB: the change stream's events at its resume point
+   * expired): the mapping goes Disabling, then Disabled once its worker stops, with `reason` as
+   * StateTransitionReason until the user changes the mapping again.
+   */
+  async disableByLambda(uuid: string, reason: string): Promise<void> {
+    return this.serialize(async () => {
+      const stored = await this.store.getMapping(uuid);
+      if (!stored?.enabled) return;
+      const mapping: EventSourceMapping = {
+        ...stored,
+        enabled: false,
+        state: "Disabling",
+        stateTransitionReason: reason,
+        lastModified: this.now(),
+      };
+      await this.store.putMapping(mapping);
+      this.changed(mapping);
+    });
+  }
+
   // Tags, addressed by the mapping's ARN.
 
   async listTags(arn: string): Promise<Tags> {

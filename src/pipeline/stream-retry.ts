@@ -26,6 +26,14 @@ export interface StreamRetryPolicy {
   identify?: ItemIdentify;
 }
 
+/** AWS's rule for sources with no error handling to configure (DocumentDB, on-demand Kafka): retry until it works. */
+export const RETRY_UNTIL_SUCCESS: StreamRetryPolicy = {
+  maximumRetryAttempts: -1,
+  maximumRecordAgeMs: undefined,
+  bisectOnError: false,
+  reportBatchItemFailures: false,
+};
+
 export type DiscardCondition = "RetryAttemptsExhausted" | "RecordAgeExceeded";
 
 export interface Attempt {

@@ -1,18 +1,5 @@
-/**
- * A Kafka mapping (MSK or self-managed): its pollers are members of the mapping's consumer group, so the group
- * shares the topic's partitions between them and any other member (another Sluice node, another consumer).
- * Each partition a poller is given gets a ShardRunner reading that partition's feed one batch at a time, in
- * offset order; a batch goes through StreamBatches, and the offset after the last final record is committed
- * to the group, filtered-out records included. Committed offsets are the checkpoints: they win over
- * StartingPosition, which only applies to partitions the group has never committed.
- *
- * LATEST and AT_TIMESTAMP are pinned when a partition is first assigned, by committing the matching offset for
- * the group, so a restart before the first record arrives does not skip what was written in between.
- */
-import type { FastifyBaseLogger } from "fastify";
 import { onFailureDestination } from "../destinations/destination.js";
 import { kafkaTopicDestination } from "../destinations/kafka-topic.js";
-import type { Invoker } from "../functions/invoke.js";
 import type { StreamRetryPolicy } from "../pipeline/stream-retry.js";
 import { type KafkaClient, type KafkaProducer, kafkaClient, kafkaProducer } from "../sources/kafka/client.js";
 import { GroupConsumer } from "../sources/kafka/group-consumer.js";
@@ -20,9 +7,7 @@ import type { KafkaAccess } from "../sources/kafka/kafka-access.js";
 import { kafkaProblem } from "../sources/kafka/kafka-errors.js";
 import { type KafkaRecord, kafkaEnvelopeBytes, kafkaEvent } from "../sources/kafka/kafka-event.js";
 import type { ShardPosition, ShardSource } from "../sources/source.js";
-import { MappingInvoker } from "./mapping-invoker.js";
-import { Metrics } from "./metrics.js";
-import { ProcessingResult } from "./processing-result.js";
+import { OrderedWorker, type OrderedWorkerOptions } from "./ordered-worker.js";
 import { ShardRunner } from "./shard-runner.js";
 import { backoffMs, sleep } from "./sleep.js";
 import { StreamBatches } from "./stream-batches.js";
@@ -43,12 +28,9 @@ const FEED_RECORDS = 10_000;
 /** A partition's feed wakes its runner when records land; this is only a safety net. */
 const FEED_POLL_MS = { active: 1_000, idle: 1_000, idleAfter: 0 } as const;
 
-export interface KafkaWorkerOptions {
-  uuid: string;
-  functionArn: string;
+export interface KafkaWorkerOptions extends OrderedWorkerOptions {
   /** Where the cluster is and how to join it; a BrokerConfigError when the config file lacks something. */
   access: KafkaAccess | Error;
-  invoker: Invoker;
   startingPosition: ShardPosition;
   batchSize: number;
   windowMs: number;
@@ -59,9 +41,6 @@ export interface KafkaWorkerOptions {
   region: string;
   /** Group members this mapping runs. */
   pollers: number;
-  metrics: Metrics;
-  log: FastifyBaseLogger;
-  onProcessingResult(result: string, code?: string): void;
 }
 
 /** One partition's runner in a poller. */
@@ -70,11 +49,7 @@ interface PartitionRun {
   done: Promise<void>;
 }
 
-export class KafkaWorker {
-  private readonly controller = new AbortController();
-  private readonly labels;
-  private readonly result: ProcessingResult;
-  private readonly invoker: MappingInvoker;
+export class KafkaWorker extends OrderedWorker {
   private batches: StreamBatches<KafkaRecord> | undefined;
   private producer: Promise<KafkaProducer> | undefined;
   /**
@@ -82,31 +57,19 @@ export class KafkaWorker {
    * and the last fetch's high watermark: the lag metrics' inputs.
    */
   private readonly lag = new Map<number, { committed: bigint; high: bigint }>();
-  private running: Promise<void> | undefined;
   private members = 0;
 
   constructor(private readonly options: KafkaWorkerOptions) {
-    this.labels = Metrics.labels(options.uuid, options.functionArn);
-    this.result = new ProcessingResult(options.onProcessingResult);
-    this.invoker = new MappingInvoker(options.invoker, options.functionArn, options.metrics, this.labels);
-  }
-
-  start(after: Promise<void> = Promise.resolve()): void {
-    this.running = after
-      .then(() => this.run())
-      .catch((err: unknown) =>
-        this.options.log.error({ err, uuid: this.options.uuid }, "the Kafka worker failed"),
-      );
+    super(options, "Kafka");
   }
 
   /** Stops the pollers; batches in flight finish their invocation, and only final records are committed. */
-  async stop(): Promise<void> {
-    this.controller.abort();
-    await this.running;
+  override async stop(): Promise<void> {
+    await super.stop();
     await this.producer?.then((p) => p.disconnect()).catch(() => {});
   }
 
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     const { access, pollers } = this.options;
     const { signal } = this.controller;
     if (access instanceof Error) {
@@ -147,21 +110,23 @@ export class KafkaWorker {
       result: this.result,
       batchEvent: (records) => kafkaEvent(access, records),
       tumblingWindowMs: 0,
-      destination,
       retriesExhausted: "RetriesExhausted",
       countInvokeErrors: true,
-      batchInfo: (_shard, batch, count, payload) => {
-        const first = batch[0] as KafkaRecord;
-        return {
-          batchInfoKey: "KafkaBatchInfo",
-          batchInfo: {
-            batchSize: count,
-            ...(access.eventSourceArn !== undefined ? { eventSourceArn: access.eventSourceArn } : {}),
-            bootstrapServers: access.bootstrapServers,
-            payloadSize: Buffer.byteLength(JSON.stringify(payload)),
-            recordInfo: { offset: first.offset, timestamp: new Date(first.arrivedAt).toISOString() },
-          },
-        };
+      onFailure: destination && {
+        destination,
+        batchInfo: (_shard, batch, count, payload) => {
+          const first = batch[0] as KafkaRecord;
+          return {
+            batchInfoKey: "KafkaBatchInfo",
+            batchInfo: {
+              batchSize: count,
+              ...(access.eventSourceArn !== undefined ? { eventSourceArn: access.eventSourceArn } : {}),
+              bootstrapServers: access.bootstrapServers,
+              payloadSize: Buffer.byteLength(JSON.stringify(payload)),
+              recordInfo: { offset: first.offset, timestamp: new Date(first.arrivedAt).toISOString() },
+            },
+          };
+        },
       },
       signal: this.controller.signal,
     });

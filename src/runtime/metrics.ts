@@ -41,6 +41,10 @@ export class Metrics {
   readonly commitErrors = this.counter("CommitErrorCount", "Kafka: offset commits that failed.");
   readonly pollingErrors = this.counter("PollingErrorCount", "Kafka: failures to reach or read the cluster.");
   readonly invokeErrors = this.counter("InvokeErrorCount", "Kafka: batches whose invocation failed.");
+  readonly oversized = this.counter(
+    "OversizedRecordCount",
+    "Records dropped because no invocation can carry them (over 6 MB).",
+  );
   private readonly gauge = (name: string, help: string) =>
     new Gauge({ name, help, labelNames: LABELS, registers: [this.registry] });
   /** Kafka's lag at topic level: records written to the partitions this node reads and not yet committed. */
@@ -92,6 +96,7 @@ export class Metrics {
       this.commitErrors,
       this.pollingErrors,
       this.invokeErrors,
+      this.oversized,
       this.offsetLag,
       this.maxOffsetLag,
       this.sumOffsetLag,

@@ -178,6 +178,7 @@ export class ShardRunner<R extends StreamRecord> {
     metrics.polled.inc(labels, records.length);
     this.ledger.enter(records.map((r) => r.id));
     const dropped: string[] = [];
+    const oversized: string[] = [];
     const now = Date.now();
     for (const record of records) {
       const kept = !filter || filter(record.event);
@@ -193,19 +194,19 @@ export class ShardRunner<R extends StreamRecord> {
       this.bufferedBytes += record.bytes;
       for (const cut of lane.batcher.add(record, now)) {
         if (cut.kind === "batch") lane.ready.push(cut.records);
-        // Larger than any invocation can carry (Kinesis and DynamoDB records never are): given up, logged.
+        // Larger than any invocation can carry (a DocumentDB change of up to 16 MB; Kinesis and DynamoDB records
+        // never are): dropped and counted, as AWS drops them.
         else {
           this.buffered--;
           this.bufferedBytes -= cut.record.bytes;
-          dropped.push(cut.record.id);
+          oversized.push(cut.record.id);
           this.options.log.error({ uuid: this.options.uuid, id: cut.record.id }, "record over 6 MB dropped");
         }
       }
     }
-    if (dropped.length > 0) {
-      metrics.filteredOut.inc(labels, dropped.length);
-      this.finish(dropped);
-    }
+    if (dropped.length > 0) metrics.filteredOut.inc(labels, dropped.length);
+    if (oversized.length > 0) metrics.oversized.inc(labels, oversized.length);
+    if (dropped.length + oversized.length > 0) this.finish([...dropped, ...oversized]);
   }
 
   /** Starts the lane's next batch if it is idle and one is due (or everything left, once the shard ended). */

@@ -34,6 +34,12 @@ const DELIVERY_ATTEMPTS = 4;
 /** What the on-failure record says about the records given up, under its source's key. */
 export type BatchInfo = Pick<FailureRecordInput, "batchInfoKey" | "batchInfo">;
 
+export interface OnFailure<R extends StreamRecord> {
+  destination: Destination;
+  /** The on-failure record's batch info for `count` records of a shard given up, `batch` standing for them. */
+  batchInfo(shardId: string, batch: R[], count: number, payload: unknown): BatchInfo;
+}
+
 export interface StreamBatchesOptions<R extends StreamRecord> {
   uuid: string;
   functionArn: string;
@@ -49,9 +55,8 @@ export interface StreamBatchesOptions<R extends StreamRecord> {
   /** TumblingWindowInSeconds in ms; 0: no windows. */
   tumblingWindowMs: number;
   retry: StreamRetryPolicy;
-  destination: Destination | undefined;
-  /** The on-failure record's batch info for `count` records of a shard given up, `batch` standing for them. */
-  batchInfo(shardId: string, batch: R[], count: number, payload: unknown): BatchInfo;
+  /** Where records given up go, and what their on-failure record says of them; undefined: they are dropped. */
+  onFailure: OnFailure<R> | undefined;
   /** Count failed batches in InvokeErrorCount, a metric of Kafka mappings only. */
   countInvokeErrors?: boolean;
   /** The on-failure condition for records whose retries ran out: Kafka names it apart from the streams. */
@@ -155,8 +160,8 @@ export class StreamBatches<R extends StreamRecord> {
     count: number,
     payload: unknown,
   ): Promise<boolean> {
-    const { destination, metrics, labels, log, uuid, functionArn, signal } = this.options;
-    if (!destination) {
+    const { onFailure, metrics, labels, log, uuid, functionArn, signal } = this.options;
+    if (!onFailure) {
       metrics.dropped.inc(labels, count);
       return true;
     }
@@ -180,12 +185,12 @@ export class StreamBatches<R extends StreamRecord> {
             },
           }
         : {}),
-      ...this.options.batchInfo(shardId, batch, count, payload),
+      ...onFailure.batchInfo(shardId, batch, count, payload),
       timestamp: new Date(),
     });
     for (let delivery = 1; ; delivery++) {
       try {
-        await destination.deliver(record, { uuid, shardId, payload, signal });
+        await onFailure.destination.deliver(record, { uuid, shardId, payload, signal });
         metrics.destinationDelivered.inc(labels, count);
         return true;
       } catch (err) {

@@ -1,23 +1,9 @@
-/**
- * The shard machinery of the streams AWS lists (Kinesis, DynamoDB Streams), written once against StreamSource.
- * It keeps one ShardRunner per readable shard: a shard starts once its parents are read to their end (or have
- * left the stream), so after a split or a merge a partition key's records still arrive in order; new shards are
- * found by listing the stream now and then, and at once when a shard ends. Batches go through StreamBatches.
- *
- * Where a shard starts: after its checkpoint; at the mapping's StartingPosition for the shards the mapping found
- * when it first listed the stream (those get an empty checkpoint row at once, so a restart keeps to it); at
- * TRIM_HORIZON for any shard found later, a child of resharding, so none of its records is missed.
- */
-import type { FastifyBaseLogger } from "fastify";
 import type { Destination } from "../destinations/destination.js";
 import { streamBatchInfo } from "../destinations/failure-record.js";
-import type { Invoker } from "../functions/invoke.js";
 import type { StreamRetryPolicy } from "../pipeline/stream-retry.js";
 import type { Shard, ShardPosition, StreamRecord, StreamSource } from "../sources/source.js";
 import type { ShardCheckpoint, Store } from "../store/store.js";
-import { MappingInvoker } from "./mapping-invoker.js";
-import { Metrics } from "./metrics.js";
-import { ProcessingResult } from "./processing-result.js";
+import { OrderedWorker, type OrderedWorkerOptions } from "./ordered-worker.js";
 import { ShardRunner } from "./shard-runner.js";
 import { backoffMs, sleep } from "./sleep.js";
 import { StreamBatches } from "./stream-batches.js";
@@ -29,14 +15,11 @@ const LISTING_BACKOFF_MS = [1_000, 30_000] as const;
 /** Before a shard whose runner failed is started again. */
 const RESTART_DELAY_MS = 1_000;
 
-export interface StreamWorkerOptions<R extends StreamRecord> {
-  uuid: string;
-  functionArn: string;
+export interface StreamWorkerOptions<R extends StreamRecord> extends OrderedWorkerOptions {
   kind: "kinesis" | "dynamodb";
   /** The stream's ARN, as the on-failure record names it (a consumer's stream, for enhanced fan-out). */
   streamArn: string;
   source: StreamSource<R>;
-  invoker: Invoker;
   startingPosition: ShardPosition;
   batchSize: number;
   windowMs: number;
@@ -47,27 +30,17 @@ export interface StreamWorkerOptions<R extends StreamRecord> {
   retry: StreamRetryPolicy;
   destination: Destination | undefined;
   store: Pick<Store, "getCheckpoints" | "putCheckpoint" | "putCheckpoints">;
-  metrics: Metrics;
-  log: FastifyBaseLogger;
-  onProcessingResult(result: string): void;
 }
 
-export class StreamWorker<R extends StreamRecord> {
-  private readonly controller = new AbortController();
+export class StreamWorker<R extends StreamRecord> extends OrderedWorker {
   private readonly runners = new Map<string, Promise<void>>();
-  private readonly labels;
-  private readonly result: ProcessingResult;
-  private readonly invoker: MappingInvoker;
   private readonly batches: StreamBatches<R>;
   private checkpoints = new Map<string, ShardCheckpoint>();
   /** Aborted to list the stream again now: a shard ended, so its children may be ready. */
   private relist = new AbortController();
-  private running: Promise<void> | undefined;
 
   constructor(private readonly options: StreamWorkerOptions<R>) {
-    this.labels = Metrics.labels(options.uuid, options.functionArn);
-    this.result = new ProcessingResult(options.onProcessingResult);
-    this.invoker = new MappingInvoker(options.invoker, options.functionArn, options.metrics, this.labels);
+    super(options, "stream");
     const { kind, streamArn, source } = options;
     this.batches = new StreamBatches<R>({
       ...options,
@@ -75,38 +48,26 @@ export class StreamWorker<R extends StreamRecord> {
       labels: this.labels,
       result: this.result,
       batchEvent: (records) => source.batchEvent(records),
-      batchInfo: (shardId, batch, count) => {
-        const [first, last] = [batch[0] as R, batch.at(-1) as R];
-        return streamBatchInfo(kind, {
-          shardId,
-          startSequenceNumber: first.id,
-          endSequenceNumber: last.id,
-          firstArrivalMs: first.arrivedAt,
-          lastArrivalMs: last.arrivedAt,
-          batchSize: count,
-          streamArn,
-        });
+      onFailure: options.destination && {
+        destination: options.destination,
+        batchInfo: (shardId, batch, count) => {
+          const [first, last] = [batch[0] as R, batch.at(-1) as R];
+          return streamBatchInfo(kind, {
+            shardId,
+            startSequenceNumber: first.id,
+            endSequenceNumber: last.id,
+            firstArrivalMs: first.arrivedAt,
+            lastArrivalMs: last.arrivedAt,
+            batchSize: count,
+            streamArn,
+          });
+        },
       },
       signal: this.controller.signal,
     });
   }
 
-  /** Starts once `after` resolves: the mapping's previous worker must have let go of the shards. */
-  start(after: Promise<void> = Promise.resolve()): void {
-    this.running = after
-      .then(() => this.run())
-      .catch((err: unknown) =>
-        this.options.log.error({ err, uuid: this.options.uuid }, "the stream worker failed"),
-      );
-  }
-
-  /** Stops reading; batches in flight finish their current invocation, and nothing unfinished is checkpointed. */
-  async stop(): Promise<void> {
-    this.controller.abort();
-    await this.running;
-  }
-
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     const { signal } = this.controller;
     if (signal.aborted) return;
     const { source, store, uuid } = this.options;

@@ -1,7 +1,6 @@
 /**
- * Which worker runs a mapping. Queue sources run on the queue machinery, Kinesis and DynamoDB Streams on the
- * stream machinery; a kind whose records do not flow yet has no worker (its mapping still reaches Enabled, as
- * the README's support table says).
+ * Which worker runs a mapping. Queue sources (SQS, Amazon MQ) run on the queue machinery; Kinesis, DynamoDB
+ * Streams, Kafka and DocumentDB on shard runners, each with its own worker.
  */
 import type { FastifyBaseLogger } from "fastify";
 import type { SluiceConfig } from "../config/config.js";
@@ -12,8 +11,10 @@ import type { MappingService } from "../mappings/service.js";
 import type { EventSourceMapping } from "../mappings/types.js";
 import { compileFilterCriteria } from "../pipeline/filter/index.js";
 import { identifyKafkaItem } from "../pipeline/outcome.js";
+import { RETRY_UNTIL_SUCCESS } from "../pipeline/stream-retry.js";
+import { documentdbAccess } from "../sources/documentdb/documentdb-access.js";
 import { DynamodbStreamSource } from "../sources/dynamodb/dynamodb-source.js";
-import { type KafkaAccess, kafkaAccess } from "../sources/kafka/kafka-access.js";
+import { kafkaAccess } from "../sources/kafka/kafka-access.js";
 import { parseStreamArn } from "../sources/kinesis/client.js";
 import { KinesisSource } from "../sources/kinesis/kinesis-source.js";
 import { ActiveMqSource } from "../sources/mq/activemq-source.js";
@@ -23,6 +24,7 @@ import { RabbitMqSource } from "../sources/mq/rabbitmq-source.js";
 import type { QueueSource, ShardPosition, SourceRecord, StreamRecord } from "../sources/source.js";
 import { SqsSource } from "../sources/sqs/sqs-source.js";
 import type { Store } from "../store/store.js";
+import { DocumentdbWorker } from "./documentdb-worker.js";
 import { KafkaWorker } from "./kafka-worker.js";
 import type { Metrics } from "./metrics.js";
 import { QueueWorker } from "./queue-worker.js";
@@ -44,8 +46,9 @@ export const MQ_CONCURRENCY = { activemq: 5, rabbitmq: 1 } as const;
  */
 export const mqPrefetch = (batchSize: number, concurrency: number) => batchSize * (concurrency + 1);
 
-/** Amazon MQ's and Kafka's default MaximumBatchingWindowInSeconds: 500 ms. */
-const BROKER_DEFAULT_WINDOW_MS = 500;
+/** The batching window of Amazon MQ, Kafka and DocumentDB mappings: AWS's default for them is 500 ms. */
+const brokerWindowMs = (config: EventSourceMapping["config"]) =>
+  config.MaximumBatchingWindowInSeconds === undefined ? 500 : config.MaximumBatchingWindowInSeconds * 1000;
 /** With an on-failure destination and infinite retries, AWS retries a Kafka batch at most this often. */
 const KAFKA_RETRIES_WITH_DESTINATION = 10;
 
@@ -65,28 +68,43 @@ export interface WorkerDependencies {
 
 export function workerFactory(deps: WorkerDependencies): WorkerFactory {
   return (mapping, previousStopped) => {
-    if (mapping.kind === "sqs") {
-      const worker = sqsWorker(mapping, deps);
-      worker.start();
-      return worker;
+    const { kind } = mapping;
+    switch (kind) {
+      case "sqs":
+      case "mq": {
+        // Queues serve competing consumers: no need to wait for the previous worker.
+        const worker = kind === "sqs" ? sqsWorker(mapping, deps) : mqWorker(mapping, deps);
+        worker.start();
+        return worker;
+      }
+      case "kafka":
+      case "msk": {
+        const worker = kafkaWorker({ ...mapping, kind }, deps);
+        worker.start(previousStopped);
+        return worker;
+      }
+      case "documentdb": {
+        const worker = documentdbWorker(mapping, deps);
+        worker.start(previousStopped);
+        return worker;
+      }
+      case "kinesis":
+      case "dynamodb": {
+        const worker = streamWorker(mapping, kind, deps);
+        worker.start(previousStopped);
+        return worker;
+      }
     }
-    if (mapping.kind === "mq") {
-      const worker = mqWorker(mapping, deps);
-      worker.start();
-      return worker;
-    }
-    if (mapping.kind === "kafka" || mapping.kind === "msk") {
-      const worker = kafkaWorker({ ...mapping, kind: mapping.kind }, deps);
-      worker.start(previousStopped);
-      return worker;
-    }
-    if (mapping.kind === "kinesis" || mapping.kind === "dynamodb") {
-      const worker = streamWorker(mapping, mapping.kind, deps);
-      worker.start(previousStopped);
-      return worker;
-    }
-    return undefined;
   };
+}
+
+/** A cluster's access, or the configuration error the worker reports in the mapping's state instead. */
+function orError<T>(resolve: () => T): T | Error {
+  try {
+    return resolve();
+  } catch (err) {
+    return err as Error;
+  }
 }
 
 const recordResult =
@@ -142,10 +160,7 @@ function mqWorker(mapping: EventSourceMapping, deps: WorkerDependencies) {
     source,
     invoker: invokers.get(nameOfFunctionArn(functionArn)),
     batchSize,
-    windowMs:
-      config.MaximumBatchingWindowInSeconds === undefined
-        ? BROKER_DEFAULT_WINDOW_MS
-        : config.MaximumBatchingWindowInSeconds * 1000,
+    windowMs: brokerWindowMs(config),
     filter: compileFilterCriteria("mq", config.FilterCriteria?.Filters),
     reportBatchItemFailures: false,
     concurrency: { fixed: concurrency },
@@ -176,28 +191,19 @@ function mqSource(
 function kafkaWorker(mapping: EventSourceMapping & { kind: "kafka" | "msk" }, deps: WorkerDependencies) {
   const { config, uuid, functionArn } = mapping;
   const provisioned = config.ProvisionedPollerConfig;
-  let access: KafkaAccess | Error;
-  try {
-    access = kafkaAccess(config, deps);
-  } catch (err) {
-    access = err as Error;
-  }
   const destinationArn = provisioned ? config.DestinationConfig?.OnFailure?.Destination : undefined;
   const maximumRetryAttempts = config.MaximumRetryAttempts ?? -1;
   return new KafkaWorker({
     uuid,
     functionArn,
-    access,
+    access: orError(() => kafkaAccess(config, deps)),
     invoker: deps.invokers.get(nameOfFunctionArn(functionArn)),
     startingPosition:
       config.StartingPosition === "AT_TIMESTAMP"
         ? { type: "AT_TIMESTAMP", timestampMs: (config.StartingPositionTimestamp ?? 0) * 1000 }
         : { type: config.StartingPosition === "LATEST" ? "LATEST" : "TRIM_HORIZON" },
     batchSize: config.BatchSize,
-    windowMs:
-      config.MaximumBatchingWindowInSeconds === undefined
-        ? BROKER_DEFAULT_WINDOW_MS
-        : config.MaximumBatchingWindowInSeconds * 1000,
+    windowMs: brokerWindowMs(config),
     filter: compileFilterCriteria(mapping.kind, config.FilterCriteria?.Filters),
     retry: provisioned
       ? {
@@ -208,18 +214,44 @@ function kafkaWorker(mapping: EventSourceMapping & { kind: "kafka" | "msk" }, de
               : maximumRetryAttempts,
           identify: identifyKafkaItem,
         }
-      : {
-          maximumRetryAttempts: -1,
-          maximumRecordAgeMs: undefined,
-          bisectOnError: false,
-          reportBatchItemFailures: false,
-        },
+      : RETRY_UNTIL_SUCCESS,
     destinationArn,
     region: deps.region,
     pollers: provisioned ? Math.min(provisioned.MinimumPollers ?? 1, provisioned.MaximumPollers ?? 200) : 1,
     metrics: deps.metrics,
     log: deps.log,
     onProcessingResult: recordResult(deps, uuid),
+  });
+}
+
+/**
+ * A DocumentDB mapping: its change stream, one batch at a time, each retried until it succeeds. LATEST is read
+ * as "from the mapping's creation", as for Kinesis.
+ */
+function documentdbWorker(mapping: EventSourceMapping, deps: WorkerDependencies) {
+  const { config, uuid, functionArn, createdAt } = mapping;
+  return new DocumentdbWorker({
+    uuid,
+    functionArn,
+    access: orError(() => documentdbAccess(config, deps)),
+    invoker: deps.invokers.get(nameOfFunctionArn(functionArn)),
+    startingPosition:
+      config.StartingPosition === "TRIM_HORIZON"
+        ? { type: "TRIM_HORIZON" }
+        : {
+            type: "AT_TIMESTAMP",
+            timestampMs:
+              config.StartingPosition === "AT_TIMESTAMP"
+                ? (config.StartingPositionTimestamp ?? 0) * 1000
+                : createdAt,
+          },
+    batchSize: config.BatchSize,
+    windowMs: brokerWindowMs(config),
+    store: deps.store,
+    metrics: deps.metrics,
+    log: deps.log,
+    onProcessingResult: recordResult(deps, uuid),
+    disable: (reason) => deps.service.disableByLambda(uuid, reason),
   });
 }
 

@@ -24,6 +24,7 @@ import {
   uniqueName,
 } from "../helpers/sources.js";
 import { accountId, awsClientConfig, brokers, kafkaBootstrap, region } from "../services/endpoints.js";
+import { type MongoTestServer, startMongoServer } from "../services/mongo/server.js";
 
 const SETTLE_TIMEOUT_MS = 20_000;
 const PHASE_TIMEOUT_MS = 60_000;
@@ -99,6 +100,7 @@ interface Case {
 }
 
 let sluice: SluiceProcess;
+let mongo: MongoTestServer | undefined;
 let aws: AwsCli;
 let startedAt: number;
 let kinds: Kind[] = [];
@@ -206,6 +208,8 @@ function expectSettled(byUuid: Map<string, Mapping>, state: string): void {
 const broker = `arn:aws:mq:${region}:${accountId}:broker:${uniqueName("orders")}:b-${randomUUID()}`;
 /** The MSK mapping's cluster: likewise, pointing at the test Kafka cluster, on a topic made for this run. */
 const cluster = `arn:aws:kafka:${region}:${accountId}:cluster/${uniqueName("orders")}/${randomUUID()}`;
+/** The DocumentDB mapping's cluster: likewise, pointing at a MongoDB test server with the secret's user. */
+const docdb = `arn:aws:rds:${region}:${accountId}:cluster:${uniqueName("docs")}`;
 
 function buildKinds(sources: {
   queue: string;
@@ -231,8 +235,6 @@ function buildKinds(sources: {
     ParallelizationFactor: 1,
     TumblingWindowInSeconds: 0,
   };
-  // A broker is reached only while its mapping runs: DocumentDB's ARN only needs to be unique to this run.
-  const docdb = `arn:aws:rds:${region}:${accountId}:cluster:${uniqueName("docs")}`;
   const tags = { team: "orders", cost: "cc-42", env: "test" };
   return [
     {
@@ -419,6 +421,7 @@ beforeAll(async () => {
   const topic = uniqueTopic("orders");
   // No records: the Kafka mappings run against it without invoking the function.
   await createTopic(topic);
+  mongo = await startMongoServer({ users: { [brokers.activemq.username]: brokers.activemq.password } });
   kinds = buildKinds({ queue, fifoQueue, stream, tableStream, topic });
   sluice = await startProcess({
     dataDir: tempDir(),
@@ -427,6 +430,7 @@ beforeAll(async () => {
       brokers: {
         [broker]: { endpoints: [brokers.activemq.stomp] },
         [cluster]: { bootstrapServers: kafkaBootstrap() },
+        [docdb]: { uri: mongo.uri },
       },
       secrets: {
         [ARNS.secret]: { username: brokers.activemq.username, password: brokers.activemq.password },
@@ -444,6 +448,7 @@ afterAll(async () => {
   } finally {
     await removeSources();
     await closeKafka();
+    await mongo?.close();
   }
 });
 

@@ -462,6 +462,27 @@ describe("resources", () => {
       await sut.lambda.send(new DeleteEventSourceMappingCommand({ UUID }));
   });
 
+  it("lets one function watch different collections of a DocumentDB cluster, not the same changes twice", async () => {
+    const docdb = (config: { DatabaseName: string; CollectionName?: string }) =>
+      create({
+        EventSourceArn: ARNS.documentdb,
+        StartingPosition: "LATEST",
+        DocumentDBEventSourceConfig: config,
+      });
+    const orders = await docdb({ DatabaseName: "shop", CollectionName: "orders" });
+    const refunds = await docdb({ DatabaseName: "shop", CollectionName: "refunds" });
+    const elsewhere = await docdb({ DatabaseName: "billing" });
+    // The whole database overlaps its collections; the same collection again is a duplicate.
+    for (const config of [{ DatabaseName: "shop" }, { DatabaseName: "shop", CollectionName: "orders" }]) {
+      const err = await rejection(docdb(config));
+      expect(err).toBeInstanceOf(ResourceConflictException);
+      expect(err.message).toMatch(/Please update or delete the existing mapping with UUID /);
+    }
+    await sut.sluice.supervisor.idle();
+    for (const UUID of [orders.UUID, refunds.UUID, elsewhere.UUID])
+      await sut.lambda.send(new DeleteEventSourceMappingCommand({ UUID }));
+  });
+
   it("answers 404 for an unknown UUID", async () => {
     const uuid = "0b6e4e8c-8d5e-4d43-9a3c-2f1d8f0f4a11";
     for (const command of [

@@ -2,8 +2,24 @@
  * The crash tests' check: what a stream-recorder function saw across restarts of Sluice, key by key, against
  * what was sent.
  */
+import { join, resolve } from "node:path";
 import { jsonLines } from "./json-lines.js";
 import { eventually } from "./sluice.js";
+
+/**
+ * The crash tests' function, `recorder`: the stream-recorder handler, taking `delayMs` per batch and writing what
+ * it saw to `recordFile` in `dir`.
+ */
+export function streamRecorder(dir: string, delayMs: number) {
+  const recordFile = join(dir, "batches.jsonl");
+  const functions = {
+    recorder: {
+      handler: `${resolve(import.meta.dirname, "../runtime/handlers/stream-recorder")}.handler`,
+      environment: { RECORD_FILE: recordFile, DELAY_MS: String(delayMs) },
+    },
+  };
+  return { recordFile, functions };
+}
 
 export interface Delivery {
   pid: number;

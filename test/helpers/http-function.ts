@@ -29,7 +29,7 @@ export type Behaviour = (invocation: Invocation) => Promise<Answer> | Answer;
 export interface HttpFunction {
   /** Origin to point a `url` function or AWS_ENDPOINT_URL_LAMBDA at. */
   origin: string;
-  /** How invocations of records from this event source (a Kafka topic's name) are answered. */
+  /** How invocations of records from this event source (a Kafka topic's name, a DocumentDB database) are answered. */
   on(sourceArn: string, behaviour: Behaviour): void;
   invocationsOf(sourceArn: string): Invocation[];
   close(): Promise<void>;
@@ -37,18 +37,21 @@ export interface HttpFunction {
 
 /**
  * The event source an invocation is for: its records' (a tumbling window's final invocation has none but names
- * it); for Kafka, whose events carry `records` by topic-partition, the topic.
+ * it); for Kafka, whose events carry `records` by topic-partition, the topic; for DocumentDB, the database.
  */
 const sourceOf = (
   event: Partial<Invocation["event"]> & {
     eventSourceARN?: string;
     records?: Record<string, { topic: string }[]>;
+    events?: { event: { ns?: { db: string } } }[];
   },
 ) =>
   String(
     event.Records?.[0]?.eventSourceARN ??
       event.eventSourceARN ??
       Object.values(event.records ?? {})[0]?.[0]?.topic ??
+      // DocumentDB: the database the change was made in.
+      event.events?.[0]?.event.ns?.db ??
       "",
   );
 

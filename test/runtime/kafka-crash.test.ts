@@ -3,9 +3,9 @@
  * key's records (one partition each) reach the function in order, at least once, and a record is seen again
  * only when a restarted process resumes from the group's committed offset.
  */
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { delivered, orderProblems, seenAll, seenMoreThan } from "../helpers/crash-order.js";
+import { delivered, orderProblems, seenAll, seenMoreThan, streamRecorder } from "../helpers/crash-order.js";
 import { call, ESM_PATH } from "../helpers/http.js";
 import { closeKafka, produce, uniqueTopic } from "../helpers/kafka.js";
 import { freePort, type SluiceProcess, startProcess, stopAndKill, tempDir } from "../helpers/sluice.js";
@@ -21,13 +21,7 @@ describe("stopping Sluice mid-topic", () => {
     timeout: 240_000,
   }, async () => {
     const dir = tempDir();
-    const recordFile = join(dir, "batches.jsonl");
-    const functions = {
-      recorder: {
-        handler: `${resolve(import.meta.dirname, "handlers/stream-recorder")}.handler`,
-        environment: { RECORD_FILE: recordFile, DELAY_MS: "40" },
-      },
-    };
+    const { recordFile, functions } = streamRecorder(dir, 40);
     const topic = uniqueTopic("crash");
     const sent = Array.from({ length: RECORDS }, (_, i) => ({
       key: `k${i % KEYS}`,

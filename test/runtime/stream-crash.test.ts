@@ -3,9 +3,9 @@
  * each partition key's records reach the function in order, at least once, and a record is seen again only
  * when a restarted process resumes from the checkpoint, before the batch it repeats was acknowledged.
  */
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { delivered, orderProblems, seenAll, seenMoreThan } from "../helpers/crash-order.js";
+import { delivered, orderProblems, seenAll, seenMoreThan, streamRecorder } from "../helpers/crash-order.js";
 import { call, ESM_PATH } from "../helpers/http.js";
 import { freePort, type SluiceProcess, startProcess, stopAndKill, tempDir } from "../helpers/sluice.js";
 import { createKinesisStream } from "../helpers/sources.js";
@@ -19,13 +19,7 @@ describe("stopping Sluice mid-stream", () => {
     timeout: 180_000,
   }, async () => {
     const dir = tempDir();
-    const recordFile = join(dir, "batches.jsonl");
-    const functions = {
-      recorder: {
-        handler: `${resolve(import.meta.dirname, "handlers/stream-recorder")}.handler`,
-        environment: { RECORD_FILE: recordFile, DELAY_MS: "40" },
-      },
-    };
+    const { recordFile, functions } = streamRecorder(dir, 40);
     const stream = await createKinesisStream(2);
     const entries = Array.from({ length: RECORDS }, (_, i) => ({
       partitionKey: `k${i % KEYS}`,

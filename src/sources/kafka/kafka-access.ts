@@ -6,6 +6,7 @@
 import type { SluiceConfig } from "../../config/config.js";
 import type { MappingConfig } from "../../mappings/types.js";
 import { BrokerConfigError } from "../broker-config-error.js";
+import { configSecret } from "../config-secret.js";
 import type { KafkaConnection } from "./client.js";
 
 export interface KafkaAccess {
@@ -50,18 +51,7 @@ export function kafkaAccess(
       );
   }
   const connection: KafkaConnection = { brokers: servers ?? [] };
-  const secret = (type: string, fields: string[]): Record<string, string> | undefined => {
-    const arn = config.SourceAccessConfigurations?.find((c) => c.Type === type)?.URI;
-    if (arn === undefined) return undefined;
-    const found = secrets[arn];
-    const lacking = fields.filter((f) => found?.[f] === undefined);
-    if (!found || lacking.length > 0)
-      throw new BrokerConfigError(
-        `The ${type} secret ${arn} is not in the config file's secrets with ${fields.join(" and ")}. ` +
-          `Reading secrets from AWS Secrets Manager is not built yet.`,
-      );
-    return found;
-  };
+  const secret = (type: string, fields: string[]) => configSecret(config, secrets, type, fields);
   for (const [type, mechanism] of Object.entries(SASL_TYPES)) {
     const found = secret(type, ["username", "password"]);
     if (!found) continue;
