@@ -222,7 +222,7 @@ export class MappingService {
 
   /**
    * Lambda disables a mapping it cannot go on with (DocumentDB: the change stream's events at its resume point
-   * expired): the mapping goes Disabling, then Disabled once its worker stops, with `reason` as
+   * expired): the mapping goes Disabling, then Disabled as the runtime stops its worker, with `reason` as
    * StateTransitionReason until the user changes the mapping again.
    */
   async disableByLambda(uuid: string, reason: string): Promise<void> {

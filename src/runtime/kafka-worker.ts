@@ -1,3 +1,14 @@
+/**
+ * A Kafka mapping (MSK or self-managed): its pollers are members of the mapping's consumer group, so the group
+ * shares the topic's partitions between them and any other member (another Sluice node, another consumer).
+ * Each partition a poller is given gets a ShardRunner reading that partition's feed one batch at a time, in
+ * offset order; a batch goes through StreamBatches, and the offset after the last final record is committed
+ * to the group, filtered-out records included. Committed offsets are the checkpoints: they win over
+ * StartingPosition, which only applies to partitions the group has never committed.
+ *
+ * LATEST and AT_TIMESTAMP are pinned when a partition is first assigned, by committing the matching offset for
+ * the group, so a restart before the first record arrives does not skip what was written in between.
+ */
 import { onFailureDestination } from "../destinations/destination.js";
 import { kafkaTopicDestination } from "../destinations/kafka-topic.js";
 import type { StreamRetryPolicy } from "../pipeline/stream-retry.js";

@@ -1,3 +1,13 @@
+/**
+ * The shard machinery of the streams AWS lists (Kinesis, DynamoDB Streams), written once against StreamSource.
+ * It keeps one ShardRunner per readable shard: a shard starts once its parents are read to their end (or have
+ * left the stream), so after a split or a merge a partition key's records still arrive in order; new shards are
+ * found by listing the stream now and then, and at once when a shard ends. Batches go through StreamBatches.
+ *
+ * Where a shard starts: after its checkpoint; at the mapping's StartingPosition for the shards the mapping found
+ * when it first listed the stream (those get an empty checkpoint row at once, so a restart keeps to it); at
+ * TRIM_HORIZON for any shard found later, a child of resharding, so none of its records is missed.
+ */
 import type { Destination } from "../destinations/destination.js";
 import { streamBatchInfo } from "../destinations/failure-record.js";
 import type { StreamRetryPolicy } from "../pipeline/stream-retry.js";

@@ -1,8 +1,10 @@
 /**
  * A mapping's change stream, read into a RecordFeed for its shard runner. Reading goes on in the background
  * while batches are invoked, and holds off while the feed is full. After a failure the stream is opened again
- * just after the last change taken in (or where it first started), so no change is skipped or taken twice; the
- * driver's own resumes (after a failover or a dropped connection) work the same way within one stream.
+ * at the last position it reached: just after the last change taken in, or past the changes of other
+ * collections the server has since passed over (its empty batches' resume tokens), so no change is skipped or
+ * taken twice, and a quiet collection in a busy cluster does not fall behind the change stream's retention.
+ * The driver's own resumes (after a failover or a dropped connection) work the same way within one stream.
  */
 import type { ChangeStream } from "mongodb";
 import { RecordFeed } from "../record-feed.js";
@@ -14,13 +16,20 @@ export interface ChangeStreamFeedOptions {
   /** The stored checkpoint's token: where reading resumes. */
   after: ResumeToken | undefined;
   bounds: { records: number; bytes: number };
-  /** The stream answered: a problem reported before is over. */
+  /** The stream answered: a reading problem reported before is over. */
   opened(): void;
+  /** Changes were pushed into the feed, `last` the last of them. */
+  landed(last: ChangeRecord): void;
   /**
-   * Reading failed, for the `failures`-th time in a row. Resolves true to open the stream again (after the
-   * caller's backoff), false to stop reading for good.
+   * The stream has moved on to `token` and every change before it has been pushed into the feed: a position
+   * to store, once those changes are processed, so that a restart need not go back further.
    */
-  failed(err: unknown, failures: number): Promise<boolean>;
+  passed(token: ResumeToken): void;
+  /**
+   * Reading failed, for the `failures`-th time in a row, from `after` (undefined: from the starting position).
+   * Resolves true to open the stream again (after the caller's backoff), false to stop reading for good.
+   */
+  failed(err: unknown, failures: number, after: ResumeToken | undefined): Promise<boolean>;
 }
 
 export class ChangeStreamFeed extends RecordFeed<ChangeRecord> {
@@ -37,30 +46,40 @@ export class ChangeStreamFeed extends RecordFeed<ChangeRecord> {
     let after = this.options.after;
     let failures = 0;
     while (!signal.aborted) {
-      const stream = this.options.open(after);
+      let stream: ChangeStream | undefined;
       // Closing the stream ends a read waiting on the server.
-      const close = () => void stream.close().catch(() => {});
+      const close = () => void stream?.close().catch(() => {});
       signal.addEventListener("abort", close, { once: true });
-      // The server's first answer, an empty batch's resume token or a change: the stream works.
-      stream.once("resumeTokenChanged", () => {
-        failures = 0;
-        this.options.opened();
-      });
       try {
+        stream = this.options.open(after);
+        let answered = false;
+        // The driver's position: each change's token as it is read, or an empty batch's once all are read.
+        stream.on("resumeTokenChanged", (token: ResumeToken) => {
+          after = token;
+          if (!answered) {
+            answered = true;
+            this.options.opened();
+          }
+          // A change's own token comes before next() returns it: by the next macrotask the change has landed,
+          // so only a position past everything taken in is passed on.
+          setImmediate(() => {
+            if (this.landing.length === 0) this.options.passed(token);
+          });
+        });
         while (!signal.aborted) {
           await this.roomFor(signal);
           // Not tryNext: the driver caches a change's resume token only in next(), and resumes by itself (after a
           // dropped connection) from that token, which tryNext would leave at an older position.
-          const record = toChangeRecord(await stream.next());
-          after = record.token;
-          this.land(record);
+          const change = await stream.next();
+          failures = 0;
+          this.land(toChangeRecord(change));
         }
       } catch (err) {
         if (signal.aborted) break;
-        if (!(await this.options.failed(err, ++failures))) return;
+        if (!(await this.options.failed(err, ++failures, after))) return;
       } finally {
         signal.removeEventListener("abort", close);
-        await stream.close().catch(() => {});
+        await stream?.close().catch(() => {});
       }
     }
   }
@@ -75,6 +94,7 @@ export class ChangeStreamFeed extends RecordFeed<ChangeRecord> {
       const records = this.landing;
       this.landing = [];
       this.push(records);
+      this.options.landed(records.at(-1) as ChangeRecord);
     });
   }
 

@@ -15,10 +15,11 @@ export interface DocumentdbProblem {
 }
 
 /**
- * MongoDB's ChangeStreamHistoryLost (286) and ChangeStreamFatalError (280), and CappedPositionLost (136), with
- * which a change stream reports that the oplog or change stream log has rolled past its resume point.
+ * How a change stream reports that the oplog or change stream log has rolled past its resume point: MongoDB
+ * 4.2+'s ChangeStreamHistoryLost (286) and ChangeStreamFatalError (280), MongoDB 4.0's 40576 ("resume point may
+ * no longer be in the oplog") and 40585 ("resume token was not found"), and CappedPositionLost (136).
  */
-const EXPIRED_CODES = new Set([136, 280, 286]);
+const EXPIRED_CODES = new Set([136, 280, 286, 40576, 40585]);
 const AUTHENTICATION_FAILED = 18;
 const UNAUTHORIZED = 13;
 

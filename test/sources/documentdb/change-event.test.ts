@@ -45,7 +45,7 @@ describe("a DocumentDB change as an event", () => {
       ],
       eventSource: "aws:docdb",
     });
-    // The cluster time stands for when the change happened: IteratorAge and the batching window count from it.
+    // The cluster time stands for when the change happened: IteratorAge counts from it.
     expect(record.arrivedAt).toBe(1676588775_000);
     // The envelope's bytes and the records' add up to the event's.
     expect(documentdbEnvelopeBytes(CLUSTER) + record.bytes - 1).toBe(
