@@ -6,6 +6,7 @@ import type { SluiceConfig } from "./config/config.js";
 import { Invokers } from "./functions/invokers.js";
 import { FunctionRegistry } from "./functions/registry.js";
 import { MappingService } from "./mappings/service.js";
+import type { InvocationObserver } from "./runtime/mapping-invoker.js";
 import { Metrics } from "./runtime/metrics.js";
 import { Supervisor } from "./runtime/supervisor.js";
 import { workerFactory } from "./runtime/workers.js";
@@ -19,6 +20,10 @@ export interface SluiceOptions {
   logger?: FastifyBaseLogger;
   /** How create checks that a source exists; the AWS services by default. */
   probeSource?: SourceProbe;
+  /** Told of every invocation a mapping makes. */
+  onInvocation?: InvocationObserver;
+  /** Handler functions run their module anew after its file changes (`sluice dev`). */
+  reloadHandlers?: boolean;
 }
 
 export interface Sluice {
@@ -47,7 +52,7 @@ export function createSluice(options: SluiceOptions): Sluice {
     onChange: (uuid) => supervisor.notify(uuid),
   });
   const metrics = new Metrics();
-  const invokers = Invokers.fromConfig(config);
+  const invokers = Invokers.fromConfig(config, { reload: options.reloadHandlers ?? false, log: logger });
   const supervisor = new Supervisor(
     store,
     service,
@@ -61,6 +66,7 @@ export function createSluice(options: SluiceOptions): Sluice {
       region: config.region,
       roleArnOf: (name) => config.functions[name]?.role ?? `arn:aws:iam::${config.accountId}:role/${name}`,
       log: logger,
+      onInvocation: options.onInvocation,
     }),
     logger,
     (mapping) => {

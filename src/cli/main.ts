@@ -2,7 +2,9 @@
 /** The `sluice` command. */
 import { existsSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { ConfigError, loadConfig } from "../config/config.js";
+import { ConfigError, loadConfig, type SluiceConfig } from "../config/config.js";
+import { startDev } from "../dev/dev.js";
+import { exampleFunctions } from "../dev/example.js";
 import { createSluice } from "../sluice.js";
 import { FILTERABLE_SOURCES, type FilterTestOptions, filterTest } from "./filter-test.js";
 
@@ -19,6 +21,22 @@ function port(value: string): number {
   if (!Number.isInteger(n) || n < 0 || n > 65535)
     throw new InvalidArgumentError("must be a port number (0-65535)");
   return n;
+}
+
+const configFileOf = (given: string | undefined) =>
+  given ?? (existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : undefined);
+
+/** The config file's settings; a bad file stops the command with its error. */
+function configOrExit(file: string | undefined): SluiceConfig {
+  try {
+    return loadConfig(configFileOf(file));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`sluice: invalid config: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
 }
 
 const program = new Command()
@@ -50,17 +68,8 @@ program
       );
       process.exit(2);
     }
-    const configFile = opts.config ?? (existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : undefined);
-    let config: ReturnType<typeof loadConfig>;
-    try {
-      config = loadConfig(configFile);
-    } catch (err) {
-      if (err instanceof ConfigError) {
-        console.error(`sluice: invalid config: ${err.message}`);
-        process.exit(2);
-      }
-      throw err;
-    }
+    const configFile = configFileOf(opts.config);
+    const config = configOrExit(configFile);
     const sluice = createSluice({ config, dataDir: opts.dataDir });
     const address = await sluice.listen(opts.host, opts.port);
     sluice.api.log.info(
@@ -80,6 +89,59 @@ program
     process.once("SIGTERM", () => shutdown("SIGTERM"));
     process.once("SIGINT", () => shutdown("SIGINT"));
   });
+
+program
+  .command("dev")
+  .description(
+    "run Sluice with local SQS, SNS, S3, Kinesis and DynamoDB emulators behind one AWS endpoint (no Docker)",
+  )
+  .addOption(
+    new Option("-c, --config <file>", `config file (default: ${DEFAULT_CONFIG} when present)`).env(
+      "SLUICE_CONFIG",
+    ),
+  )
+  .addOption(new Option("--host <host>", "address the endpoint listens on").default("127.0.0.1"))
+  .addOption(new Option("-p, --port <port>", "the endpoint's port").default(4566).argParser(port))
+  .addOption(
+    new Option("--data-dir <dir>", "where --persist keeps state")
+      .env("SLUICE_DATA_DIR")
+      .default("./.sluice-dev"),
+  )
+  .option("--persist", "keep mappings, checkpoints, Kinesis and DynamoDB data across restarts", false)
+  .option(
+    "--example",
+    "create a queue, a stream and a table, map them to examples/functions, send records",
+    false,
+  )
+  .action(
+    async (opts: {
+      config?: string;
+      host: string;
+      port: number;
+      dataDir: string;
+      persist: boolean;
+      example: boolean;
+    }) => {
+      const config = configOrExit(opts.config);
+      if (opts.example) Object.assign(config.functions, exampleFunctions());
+      const print = (line: string) => console.log(line);
+      let stop: () => Promise<void>;
+      try {
+        stop = await startDev({ ...opts, config }, print);
+      } catch (err) {
+        console.error(`sluice dev: ${err instanceof Error ? err.message : String(err)}`);
+        process.exit(1);
+      }
+      const shutdown = () => {
+        print("sluice dev: stopping");
+        const timer = setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS);
+        timer.unref();
+        void stop().then(() => process.exit(0));
+      };
+      process.once("SIGINT", shutdown);
+      process.once("SIGTERM", shutdown);
+    },
+  );
 
 const filter = program.command("filter").description("work with event filter patterns");
 filter

@@ -4,6 +4,7 @@
  * rather than being throttled, since the caller would only retry them.
  */
 import { availableParallelism } from "node:os";
+import type { FastifyBaseLogger } from "fastify";
 import type { FunctionConfig, SluiceConfig } from "../config/config.js";
 import { HandlerInvoker } from "./handler/handler-invoker.js";
 import { HttpInvoker } from "./http-invoker.js";
@@ -21,6 +22,10 @@ export interface InvokerSettings {
   baseDir: string;
   /** Sluice's region: AWS_REGION for handlers, and for ARNs whose region is not a real one. */
   region: string;
+  /** Whether an edit to a handler function's code reaches its next invocation, for `sluice dev`. Off by default. */
+  reload?: boolean;
+  /** Where handler reloads are reported. */
+  log?: FastifyBaseLogger;
 }
 
 export function createInvoker(
@@ -44,6 +49,8 @@ function targetInvoker(functionName: string, config: FunctionConfig, settings: I
       timeoutSeconds: config.timeout,
       memorySizeMb: config.memorySize,
       environment: config.environment,
+      reload: settings.reload,
+      log: settings.log,
     });
   }
   if (config.url !== undefined) return new HttpInvoker({ url: config.url, timeoutSeconds: config.timeout });
@@ -61,8 +68,8 @@ export class Invokers {
     private readonly settings: InvokerSettings,
   ) {}
 
-  static fromConfig(config: SluiceConfig): Invokers {
-    return new Invokers(config.functions, { baseDir: config.baseDir, region: config.region });
+  static fromConfig(config: SluiceConfig, options: Pick<InvokerSettings, "reload" | "log"> = {}): Invokers {
+    return new Invokers(config.functions, { ...options, baseDir: config.baseDir, region: config.region });
   }
 
   /** The invoker of a function the config declares (resolve API names with FunctionRegistry first). */

@@ -4,9 +4,19 @@
  */
 import { randomUUID } from "node:crypto";
 import { type FunctionRef, parseFunctionName } from "../functions/function-name.js";
-import type { InvocationContext, Invoker } from "../functions/invoke.js";
+import type { InvocationContext, InvokeResult, Invoker } from "../functions/invoke.js";
 import type { Attempt } from "../pipeline/stream-retry.js";
 import type { Metrics } from "./metrics.js";
+
+/** One invocation a mapping made, as `sluice dev` logs it. */
+export interface Invocation {
+  uuid: string;
+  functionArn: string;
+  records: number;
+  result: InvokeResult;
+}
+
+export type InvocationObserver = (invocation: Invocation) => void;
 
 export class MappingInvoker {
   private readonly context: Omit<InvocationContext, "awsRequestId">;
@@ -16,6 +26,7 @@ export class MappingInvoker {
     functionArn: string,
     private readonly metrics: Metrics,
     private readonly labels: { uuid: string; function: string },
+    private readonly observe?: InvocationObserver,
   ) {
     const { name, qualifier } = parseFunctionName(functionArn) as FunctionRef;
     this.context = { functionName: name, functionArn, ...(qualifier !== undefined ? { qualifier } : {}) };
@@ -32,6 +43,7 @@ export class MappingInvoker {
     this.metrics.invoked.inc(this.labels, records);
     const result = await this.invoker.invoke(event, { ...this.context, awsRequestId: requestId });
     this.metrics.invocationDuration.observe(this.labels, result.durationMs / 1000);
+    this.observe?.({ uuid: this.labels.uuid, functionArn: this.labels.function, records, result });
     return { requestId, result };
   }
 

@@ -5,7 +5,7 @@
  */
 import type { FastifyBaseLogger } from "fastify";
 import type { Invoker } from "../functions/invoke.js";
-import { MappingInvoker } from "./mapping-invoker.js";
+import { type InvocationObserver, MappingInvoker } from "./mapping-invoker.js";
 import { Metrics } from "./metrics.js";
 import { ProcessingResult } from "./processing-result.js";
 
@@ -16,6 +16,7 @@ export interface OrderedWorkerOptions {
   metrics: Metrics;
   log: FastifyBaseLogger;
   onProcessingResult(result: string, code?: string): void;
+  onInvocation?: InvocationObserver;
 }
 
 export abstract class OrderedWorker {
@@ -32,7 +33,13 @@ export abstract class OrderedWorker {
   ) {
     this.labels = Metrics.labels(base.uuid, base.functionArn);
     this.result = new ProcessingResult(base.onProcessingResult);
-    this.invoker = new MappingInvoker(base.invoker, base.functionArn, base.metrics, this.labels);
+    this.invoker = new MappingInvoker(
+      base.invoker,
+      base.functionArn,
+      base.metrics,
+      this.labels,
+      base.onInvocation,
+    );
   }
 
   /** Starts once `after` resolves: the mapping's previous worker must have let go of the source. */

@@ -4,7 +4,7 @@ import type { Invoker } from "../functions/invoke.js";
 import { type Batch, Batcher, type WindowStart } from "../pipeline/batcher.js";
 import { decideOutcome, type Outcome } from "../pipeline/outcome.js";
 import type { QueueSource, SourceRecord } from "../sources/source.js";
-import { MappingInvoker } from "./mapping-invoker.js";
+import { type InvocationObserver, MappingInvoker } from "./mapping-invoker.js";
 import { Metrics } from "./metrics.js";
 import { ProcessingResult } from "./processing-result.js";
 import { backoffMs, sleep } from "./sleep.js";
@@ -43,6 +43,7 @@ export interface QueueWorkerOptions<R extends SourceRecord> {
   windowStartsAt: WindowStart;
   /** The mapping's LastProcessingResult changed: "OK" or "PROBLEM: ...", with a StateTransitionReason code. */
   onProcessingResult(result: string, code?: string): void;
+  onInvocation?: InvocationObserver;
 }
 
 export class QueueWorker<R extends SourceRecord> {
@@ -68,7 +69,13 @@ export class QueueWorker<R extends SourceRecord> {
     setMaxListeners(0, this.controller.signal, this.longPolls.signal);
     this.labels = Metrics.labels(options.uuid, options.functionArn);
     this.result = new ProcessingResult(options.onProcessingResult);
-    this.invoker = new MappingInvoker(options.invoker, options.functionArn, options.metrics, this.labels);
+    this.invoker = new MappingInvoker(
+      options.invoker,
+      options.functionArn,
+      options.metrics,
+      this.labels,
+      options.onInvocation,
+    );
     const { concurrency } = options;
     this.target = "fixed" in concurrency ? concurrency.fixed : Math.min(concurrency.initial, concurrency.max);
   }

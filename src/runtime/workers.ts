@@ -26,6 +26,7 @@ import { SqsSource } from "../sources/sqs/sqs-source.js";
 import type { Store } from "../store/store.js";
 import { DocumentdbWorker } from "./documentdb-worker.js";
 import { KafkaWorker } from "./kafka-worker.js";
+import type { InvocationObserver } from "./mapping-invoker.js";
 import type { Metrics } from "./metrics.js";
 import { QueueWorker } from "./queue-worker.js";
 import { StreamWorker } from "./stream-worker.js";
@@ -64,6 +65,8 @@ export interface WorkerDependencies {
   /** The execution role a function's stream events name (`invokeIdentityArn`). */
   roleArnOf(functionName: string): string;
   log: FastifyBaseLogger;
+  /** Told of every invocation (`sluice dev` logs each one). */
+  onInvocation?: InvocationObserver;
 }
 
 export function workerFactory(deps: WorkerDependencies): WorkerFactory {
@@ -132,6 +135,7 @@ function sqsWorker(mapping: EventSourceMapping, deps: WorkerDependencies) {
     metrics,
     log,
     onProcessingResult: recordResult(deps, uuid),
+    onInvocation: deps.onInvocation,
   });
 }
 
@@ -168,6 +172,7 @@ function mqWorker(mapping: EventSourceMapping, deps: WorkerDependencies) {
     metrics,
     log,
     onProcessingResult: recordResult(deps, uuid),
+    onInvocation: deps.onInvocation,
   });
 }
 
@@ -221,6 +226,7 @@ function kafkaWorker(mapping: EventSourceMapping & { kind: "kafka" | "msk" }, de
     metrics: deps.metrics,
     log: deps.log,
     onProcessingResult: recordResult(deps, uuid),
+    onInvocation: deps.onInvocation,
   });
 }
 
@@ -251,6 +257,7 @@ function documentdbWorker(mapping: EventSourceMapping, deps: WorkerDependencies)
     metrics: deps.metrics,
     log: deps.log,
     onProcessingResult: recordResult(deps, uuid),
+    onInvocation: deps.onInvocation,
     disable: (reason) => deps.service.disableByLambda(uuid, reason),
   });
 }
@@ -298,6 +305,7 @@ function streamWorker(mapping: EventSourceMapping, kind: "kinesis" | "dynamodb",
     metrics,
     log,
     onProcessingResult: recordResult(deps, uuid),
+    onInvocation: deps.onInvocation,
   });
 }
 

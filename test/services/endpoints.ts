@@ -102,3 +102,6 @@ export function kafkaBootstrap(): string[] {
     throw new Error(`${file} is empty (run test/services/down, then test/services/up)`);
   return servers;
 }
+
+/** DynamoDB Local's jar as test/services/up fetched it: `sluice dev` under test uses it instead of fetching its own. */
+export const dynamodbLocalDir = () => path.join(servicesDir(), "dynamodb-local");

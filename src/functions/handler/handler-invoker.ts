@@ -1,12 +1,18 @@
 /**
  * Invokes a `handler` function in worker threads: an idle thread takes the invocation, or a new one starts. It
  * does not bound how many threads run; the caller does (see invokers.ts), so that reservedConcurrency means the
- * same for every kind of target.
+ * same for every kind of target. With `reload` (sluice dev), an edit to the handler's code retires the threads
+ * that loaded it: invocations in flight end on the old code, and later ones start fresh threads, which import
+ * the module anew (each thread has its own module cache).
  */
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { FastifyBaseLogger } from "fastify";
 import { eventText } from "../../pipeline/payload-size.js";
 import type { InvocationContext, InvokeResult, Invoker } from "../invoke.js";
 import { locateHandler } from "./handler-path.js";
 import type { InvokeRequest, WorkerSetup } from "./protocol.js";
+import { type SourceWatch, watchSource } from "./source-watch.js";
 import { workerScript } from "./worker-script.js";
 import { WorkerThread } from "./worker-thread.js";
 
@@ -20,25 +26,28 @@ export interface HandlerTarget {
   timeoutSeconds: number;
   memorySizeMb: number;
   environment: Readonly<Record<string, string>>;
+  /** Whether an edit to the handler's code reaches the next invocation; off, each thread loads it once. */
+  reload?: boolean;
+  /** Where a reload is reported. */
+  log?: FastifyBaseLogger;
 }
 
 export class HandlerInvoker implements Invoker {
-  private readonly setup: WorkerSetup;
+  private setup: WorkerSetup;
   private readonly env: Readonly<Record<string, string | undefined>>;
   private readonly threads = new Set<WorkerThread>();
   private readonly idle: WorkerThread[] = [];
   /** Threads warm() has asked for that are not made yet. */
   private starting = 0;
   private closed = false;
+  private readonly watch: SourceWatch | undefined;
 
   constructor(private readonly target: HandlerTarget) {
-    this.setup = {
-      ...locateHandler(target.handler, target.baseDir),
-      handler: target.handler,
-      functionName: target.functionName,
-      memoryLimitInMB: String(target.memorySizeMb),
-    };
+    this.setup = workerSetup(target);
     this.env = lambdaEnvironment(target);
+    this.watch = target.reload
+      ? watchSource(dirname(fileURLToPath(this.setup.moduleUrl)), (changed) => this.reload(changed))
+      : undefined;
   }
 
   async invoke(event: unknown, context: InvocationContext, signal?: AbortSignal): Promise<InvokeResult> {
@@ -85,9 +94,19 @@ export class HandlerInvoker implements Invoker {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.watch?.close();
     this.idle.length = 0;
     const reason = this.closedError();
     await Promise.all([...this.threads].map((thread) => thread.abandon(reason)));
+  }
+
+  /** Retires every thread: idle ones stop now, busy ones once their invocation ends. */
+  private reload(changed: string[]): void {
+    // Found again, in case the module file was made or renamed (orders.js to orders.mjs) since.
+    this.setup = workerSetup(this.target);
+    this.idle.length = 0;
+    for (const thread of this.threads) thread.retire();
+    this.target.log?.info({ changed }, `reloading the handler of function ${this.target.functionName}`);
   }
 
   private takeIdle(): WorkerThread | undefined {
@@ -122,6 +141,15 @@ export class HandlerInvoker implements Invoker {
   private closedError(): Error {
     return new Error(`the invoker of function ${this.target.functionName} is closed`);
   }
+}
+
+function workerSetup(target: HandlerTarget): WorkerSetup {
+  return {
+    ...locateHandler(target.handler, target.baseDir),
+    handler: target.handler,
+    functionName: target.functionName,
+    memoryLimitInMB: String(target.memorySizeMb),
+  };
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * One worker thread running a handler, seen from Sluice. It runs one invocation at a time and turns a timeout, a
- * crash or an exhausted heap into Lambda's error for that invocation. A thread that timed out, crashed or was
- * abandoned is stopped, and is never given another invocation.
+ * crash or an exhausted heap into Lambda's error for that invocation. A thread that timed out, crashed, was
+ * abandoned or retired is stopped, and is never given another invocation.
  */
 import { Worker } from "node:worker_threads";
 import { type FunctionError, timedOut, toFunctionError } from "../invoke.js";
@@ -28,6 +28,8 @@ export class WorkerThread {
   private running: Running | undefined;
   private uncaught: unknown;
   private stopping = false;
+  /** Stop once the invocation in flight ends. */
+  private retiring = false;
 
   constructor(private readonly options: WorkerThreadOptions) {
     this.worker = new Worker(options.script, {
@@ -62,6 +64,7 @@ export class WorkerThread {
         signal?.removeEventListener("abort", onAbort);
         this.running = undefined;
         end();
+        if (this.retiring) void this.stop();
       };
       const timer = setTimeout(() => {
         finish(() => resolve({ ok: false, error: timedOut(request.awsRequestId, timeoutMs / 1000) }));
@@ -82,6 +85,13 @@ export class WorkerThread {
   async abandon(reason: unknown): Promise<void> {
     this.running?.abandon(reason);
     await this.stop();
+  }
+
+  /** Stops the thread once the invocation in flight, if any, has ended on the code it began on. */
+  retire(): void {
+    this.stopping = true;
+    if (this.running) this.retiring = true;
+    else void this.stop();
   }
 
   private async stop(): Promise<void> {
