@@ -104,7 +104,7 @@ program
   .addOption(new Option("-p, --port <port>", "the endpoint's port").default(4566).argParser(port))
   .addOption(
     new Option("--data-dir <dir>", "where --persist keeps state")
-      .env("SLUICE_DATA_DIR")
+      .env("SLUICE_DEV_DATA_DIR")
       .default("./.sluice-dev"),
   )
   .option("--persist", "keep mappings, checkpoints, Kinesis and DynamoDB data across restarts", false)
@@ -125,21 +125,29 @@ program
       const config = configOrExit(opts.config);
       if (opts.example) Object.assign(config.functions, exampleFunctions());
       const print = (line: string) => console.log(line);
-      let stop: () => Promise<void>;
+      // Ctrl-C during the start (a first DynamoDB Local download takes a while) stops what has started so far.
+      let signalled = false;
+      let stopping: Promise<void> | undefined;
+      let stop: (() => Promise<void>) | undefined;
+      const shutdown = () => {
+        // A second Ctrl-C while starting gives up at once.
+        if (signalled && !stop) process.exit(130);
+        signalled = true;
+        if (!stop || stopping) return;
+        print("sluice dev: stopping");
+        const timer = setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS);
+        timer.unref();
+        stopping = stop().finally(() => process.exit(0));
+      };
+      process.on("SIGINT", shutdown);
+      process.on("SIGTERM", shutdown);
       try {
         stop = await startDev({ ...opts, config }, print);
       } catch (err) {
         console.error(`sluice dev: ${err instanceof Error ? err.message : String(err)}`);
         process.exit(1);
       }
-      const shutdown = () => {
-        print("sluice dev: stopping");
-        const timer = setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS);
-        timer.unref();
-        void stop().then(() => process.exit(0));
-      };
-      process.once("SIGINT", shutdown);
-      process.once("SIGTERM", shutdown);
+      if (signalled) shutdown();
     },
   );
 

@@ -46,11 +46,18 @@ export async function startChild(
   };
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // A command that cannot be spawned emits "error" and never "exit".
+  const exited = new Promise<void>((resolve) => {
+    child.once("exit", () => resolve());
+    child.once("error", (err) => {
+      output += `\n${err.message}`;
+      resolve();
+    });
+  });
   const stop = () => stopChild(child, exited);
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null)
+    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined)
       throw new Error(`${name} exited before it answered:\n${output}`);
     try {
       await fetch(origin, { signal: AbortSignal.timeout(1_000) });
@@ -67,7 +74,7 @@ export async function startChild(
 }
 
 async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   child.kill("SIGTERM");
   const timer = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
   await exited;

@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { SluiceConfig } from "../config/config.js";
+import type { InvocationObserver } from "../runtime/mapping-invoker.js";
 import { createSluice } from "../sluice.js";
 import { freePort } from "./child-process.js";
 import { startEmulators } from "./emulators.js";
@@ -43,52 +44,80 @@ export async function startDev(
 ): Promise<() => Promise<void>> {
   const dataDir = options.persist ? resolve(options.dataDir) : mkdtempSync(join(tmpdir(), "sluice-dev-"));
   mkdirSync(dataDir, { recursive: true });
-  const emulators = await startEmulators({
-    stateDir: options.persist ? join(dataDir, "emulators") : undefined,
-    cacheDir: join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "sluice"),
-  });
-  const apiPort = await freePort();
-  const gateway = await startGateway({
-    host: options.host,
-    port: options.port,
-    upstreams: { ...emulators.upstreams, lambda: `http://127.0.0.1:${apiPort}` },
-  });
-  // Sluice's own AWS clients go through the endpoint too: queue URLs name it, since queues are made through it.
-  for (const service of Object.keys(emulators.upstreams)) {
-    const variable = ENDPOINT_VARIABLES[service];
-    if (variable) process.env[variable] = gateway.origin;
+  /** What has started so far, stopped in reverse order: at Ctrl-C, or when a later step of the start fails. */
+  const started: (() => Promise<void>)[] = [
+    async () => {
+      if (!options.persist) rmSync(dataDir, { recursive: true, force: true });
+    },
+  ];
+  const stop = async () => {
+    for (const step of started.reverse()) await step().catch(() => {});
+  };
+  try {
+    const emulators = await startEmulators({
+      stateDir: options.persist ? join(dataDir, "emulators") : undefined,
+      cacheDir: join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "sluice"),
+    });
+    started.push(() => emulators.stop());
+    const apiPort = await freePort();
+    const gateway = await startGateway({
+      host: options.host,
+      port: options.port,
+      upstreams: { ...emulators.upstreams, lambda: `http://127.0.0.1:${apiPort}` },
+    }).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === "EADDRINUSE"
+        ? new Error(
+            `port ${options.port} is in use (another sluice dev or LocalStack?); choose another with --port`,
+          )
+        : err;
+    });
+    started.push(() => gateway.close());
+    // Sluice's own AWS clients go through the endpoint too (queue URLs name it, since queues are made through
+    // it), for every service: one without an emulator gets the endpoint's error, never real AWS.
+    for (const variable of Object.values(ENDPOINT_VARIABLES)) process.env[variable] = gateway.origin;
+    process.env.AWS_REGION ??= options.config.region;
+    const sluice = createSluice({
+      config: options.config,
+      dataDir,
+      reloadHandlers: true,
+      onInvocation: invocationPrinter((uuid) => sluice.service.get(uuid), print),
+    });
+    // Sluice stops before the endpoint its clients use, so its last deletes and acks still get through.
+    started.push(() => sluice.close());
+    await sluice.listen("127.0.0.1", apiPort);
+    print(`Sluice dev is listening on ${gateway.origin}`);
+    print(`  export AWS_ENDPOINT_URL=${gateway.origin}`);
+    print(`  serves: ${["lambda (event source mappings)", ...Object.keys(emulators.upstreams)].join(", ")}`);
+    for (const notice of emulators.notices) print(`  note: ${notice}`);
+    if (!options.persist)
+      print("  state: none kept (--persist keeps mappings, checkpoints, Kinesis and DynamoDB data)");
+    if (options.example)
+      await runExample(gateway.origin, options.config, Object.keys(emulators.upstreams), print);
+  } catch (err) {
+    await stop();
+    throw err;
   }
-  process.env.AWS_REGION ??= options.config.region;
+  return stop;
+}
+
+/**
+ * Prints each invocation's line as it ends, in the order they end, once its mapping's source is known (looked
+ * up once per mapping).
+ */
+function invocationPrinter(
+  mappingOf: (uuid: string) => Promise<Record<string, unknown>>,
+  print: (line: string) => void,
+): InvocationObserver {
   const sources = new Map<string, Promise<string>>();
   let printing = Promise.resolve();
-  const sluice = createSluice({
-    config: options.config,
-    dataDir,
-    reloadHandlers: true,
-    onInvocation: (invocation) => {
-      const at = new Date();
-      let source = sources.get(invocation.uuid);
-      if (!source) {
-        source = sluice.service.get(invocation.uuid).then(sourceName, () => invocation.uuid);
-        sources.set(invocation.uuid, source);
-      }
-      // Lines keep the order of the invocations, whichever mapping's name is looked up first.
-      const named = source;
-      printing = printing.then(async () => print(invocationLine(invocation, await named, at)));
-    },
-  });
-  await sluice.listen("127.0.0.1", apiPort);
-  print(`Sluice dev is listening on ${gateway.origin}`);
-  print(`  export AWS_ENDPOINT_URL=${gateway.origin}`);
-  print(`  serves: ${["lambda (event source mappings)", ...Object.keys(emulators.upstreams)].join(", ")}`);
-  for (const notice of emulators.notices) print(`  note: ${notice}`);
-  if (!options.persist)
-    print("  state: none kept (--persist keeps mappings, checkpoints, Kinesis and DynamoDB data)");
-  if (options.example) await runExample(gateway.origin, options.config, print);
-  return async () => {
-    await gateway.close();
-    await sluice.close();
-    await emulators.stop();
-    if (!options.persist) rmSync(dataDir, { recursive: true, force: true });
+  return (invocation) => {
+    const at = new Date();
+    let source = sources.get(invocation.uuid);
+    if (!source) {
+      source = mappingOf(invocation.uuid).then(sourceName, () => invocation.uuid);
+      sources.set(invocation.uuid, source);
+    }
+    const named = source;
+    printing = printing.then(async () => print(invocationLine(invocation, await named, at)));
   };
 }

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { type Child, freePort, startChild } from "./child-process.js";
 import { dynamodbLocalDir } from "./dynamodb-local.js";
 
@@ -77,7 +77,7 @@ async function startKinesis(stateDir: string | undefined): Promise<Child> {
     "kinesis-local",
     `http://127.0.0.1:${port}`,
     process.execPath,
-    ["--import", join(here, "bind-localhost.js"), main],
+    ["--import", pathToFileURL(join(here, "bind-localhost.js")).href, main],
     {
       KINESIS_MOCK_PLAIN_PORT: String(port),
       KINESIS_MOCK_TLS_PORT: String(tlsPort),

@@ -45,6 +45,7 @@ export function exampleFunctions(): Record<string, FunctionConfig> {
 export async function runExample(
   endpoint: string,
   config: SluiceConfig,
+  served: readonly string[],
   print: (line: string) => void,
 ): Promise<void> {
   const options = {
@@ -56,11 +57,12 @@ export async function runExample(
   const kinesis = new KinesisClient(options);
   const dynamodb = new DynamoDBClient(options);
   const lambda = new LambdaClient(options);
+  const withTable = served.includes("dynamodb");
   try {
     const [{ queueUrl, queueArn }, streamArn, tableStreamArn] = await Promise.all([
       queue(sqs),
       stream(kinesis),
-      tableStream(dynamodb),
+      withTable ? tableStream(dynamodb) : undefined,
     ]);
     await Promise.all([
       map(lambda, { FunctionName: "example-orders", EventSourceArn: queueArn, BatchSize: 10 }),
@@ -70,13 +72,17 @@ export async function runExample(
         StartingPosition: "TRIM_HORIZON",
         FunctionResponseTypes: ["ReportBatchItemFailures"],
       }),
-      map(lambda, {
-        FunctionName: "example-carts",
-        EventSourceArn: tableStreamArn,
-        StartingPosition: "TRIM_HORIZON",
-      }),
+      tableStreamArn &&
+        map(lambda, {
+          FunctionName: "example-carts",
+          EventSourceArn: tableStreamArn,
+          StartingPosition: "TRIM_HORIZON",
+        }),
     ]);
-    print(`example: ${QUEUE} → example-orders, ${STREAM} → example-clicks, ${TABLE} → example-carts`);
+    print(
+      `example: ${QUEUE} → example-orders, ${STREAM} → example-clicks` +
+        (withTable ? `, ${TABLE} → example-carts` : ` (no ${TABLE}: DynamoDB is not served)`),
+    );
     await Promise.all([
       sqs.send(
         new SendMessageBatchCommand({
@@ -96,11 +102,17 @@ export async function runExample(
           })),
         }),
       ),
-      ...["alice", "bob"].map((id) =>
-        dynamodb.send(new PutItemCommand({ TableName: TABLE, Item: { id: { S: id }, items: { N: "1" } } })),
-      ),
+      ...(withTable
+        ? ["alice", "bob"].map((id) =>
+            dynamodb.send(
+              new PutItemCommand({ TableName: TABLE, Item: { id: { S: id }, items: { N: "1" } } }),
+            ),
+          )
+        : []),
     ]);
-    print("example: sent 3 orders, 3 clicks and 2 cart items; their invocations follow");
+    print(
+      `example: sent 3 orders, 3 clicks${withTable ? " and 2 cart items" : ""}; their invocations follow`,
+    );
   } finally {
     for (const client of [sqs, kinesis, dynamodb, lambda]) client.destroy();
   }

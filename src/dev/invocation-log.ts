@@ -24,10 +24,23 @@ export function sourceName(mapping: Record<string, unknown>): string {
 
 export function invocationLine(invocation: Invocation, source: string, at = new Date()): string {
   const { result, records } = invocation;
-  const time = at.toISOString().slice(11, 23);
   const outcome = result.ok
-    ? "OK"
+    ? partial(result.payload)
     : `FAILED  ${result.error.errorType}: ${result.error.errorMessage.split("\n")[0] ?? ""}`;
   const count = `${records} record${records === 1 ? "" : "s"}`;
-  return `${time}  ${source} → ${nameOfFunctionArn(invocation.functionArn)}  ${count}  ${Math.round(result.durationMs)} ms  ${outcome}`;
+  return `${localTime(at)}  ${source} → ${nameOfFunctionArn(invocation.functionArn)}  ${count}  ${Math.round(result.durationMs)} ms  ${outcome}`;
+}
+
+/** OK, or how many items a partial batch response named as failed. */
+function partial(payload: unknown): string {
+  const failures = (payload as { batchItemFailures?: unknown } | undefined)?.batchItemFailures;
+  return Array.isArray(failures) && failures.length > 0
+    ? `OK, ${failures.length} item(s) reported failed`
+    : "OK";
+}
+
+/** HH:MM:SS.mmm in the machine's time zone. */
+function localTime(at: Date): string {
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${two(at.getHours())}:${two(at.getMinutes())}:${two(at.getSeconds())}.${String(at.getMilliseconds()).padStart(3, "0")}`;
 }

@@ -8,6 +8,7 @@
  */
 import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import {
@@ -290,12 +291,12 @@ describe("sluice dev", () => {
 });
 
 describe("sluice dev --example", () => {
-  it("shows an SQS, a Kinesis and a DynamoDB Streams delivery within ten seconds", {
+  // How soon is measured by hand and reported, not asserted: the suite asserts no timings.
+  it("shows an SQS, a Kinesis and a DynamoDB Streams delivery, with no failure", {
     timeout: 90_000,
   }, async () => {
     const dev = await startDev(tempDir("sluice-dev-example-"), ["--example"]);
     try {
-      const started = Date.now();
       await eventually(async () => {
         const out = dev.output();
         return [
@@ -305,8 +306,7 @@ describe("sluice dev --example", () => {
         ].every((line) => out.includes(line))
           ? true
           : undefined;
-      }, 10_000);
-      expect(Date.now() - started).toBeLessThan(10_000);
+      }, 30_000);
       expect(dev.output()).not.toMatch(/FAILED/);
     } finally {
       await interrupt(dev);
@@ -384,6 +384,58 @@ describe("sluice dev --persist, without Java", () => {
       kinesis.destroy();
       lambda.destroy();
       if (dev.child.exitCode === null) dev.child.kill("SIGKILL");
+    }
+  });
+});
+
+describe("sluice dev, started wrong", () => {
+  it("runs --example without Java on the queue and the stream, saying why the table is missing", {
+    timeout: 90_000,
+  }, async () => {
+    const dev = await startDev(tempDir("sluice-dev-nojava-"), ["--example"], { PATH: "" });
+    try {
+      await eventually(async () => {
+        const out = dev.output();
+        return out.includes("sqs sluice-example-orders → example-orders") &&
+          out.includes("kinesis sluice-example-clicks → example-clicks")
+          ? true
+          : undefined;
+      }, 20_000);
+      expect(dev.output()).toContain("(no sluice-example-carts: DynamoDB is not served)");
+      expect(dev.output()).not.toMatch(/FAILED/);
+    } finally {
+      await interrupt(dev);
+    }
+  });
+
+  it("exits 1 naming --port when the port is taken, stopping what it had started", {
+    timeout: 90_000,
+  }, async () => {
+    const taken = createServer();
+    await new Promise<void>((done) => taken.listen(0, "127.0.0.1", done));
+    const { port } = taken.address() as AddressInfo;
+    const child = spawn(process.execPath, [MAIN, "dev", "--port", String(port)], {
+      cwd: tempDir("sluice-dev-taken-"),
+      env: { ...process.env, PATH: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stderr?.on("data", (chunk) => (output += chunk));
+    // Its emulators, while they run.
+    const seen = new Set<number>();
+    const watching = setInterval(() => {
+      for (const pid of descendants(child.pid as number)) seen.add(pid);
+    }, 100);
+    try {
+      const code = await new Promise<number | null>((done) => child.once("exit", done));
+      expect(code).toBe(1);
+      expect(output).toContain(`port ${port} is in use`);
+      expect(output).toContain("--port");
+      expect(seen.size).toBeGreaterThan(0);
+      await eventually(async () => ([...seen].every((pid) => !alive(pid)) ? true : undefined), 10_000);
+    } finally {
+      clearInterval(watching);
+      taken.close();
     }
   });
 });
