@@ -634,8 +634,15 @@ describe("a mapping of every source kind, driven by the AWS CLI v2", () => {
     "delete-event-source-mapping: Deleting, then get-event-source-mapping fails with ResourceNotFoundException",
     async () => {
       await forEachCase(async (c) => {
+        // The mapping as it stands: a broker's worker may have reported a dropped connection since the last phase.
+        const current = await lambda(["get-event-source-mapping", "--uuid", c.uuid]);
+        expect({ ...current, LastProcessingResult: undefined }).toEqual({
+          ...c.last,
+          LastProcessingResult: undefined,
+          LastModified: anyTime(),
+        });
         const deleted = await lambda(["delete-event-source-mapping", "--uuid", c.uuid]);
-        expect(deleted).toEqual({ ...c.last, State: "Deleting", LastModified: anyTime() });
+        expect(deleted).toEqual({ ...current, State: "Deleting", LastModified: anyTime() });
 
         const gone = await eventually(async () => {
           const result = await cli(["get-event-source-mapping", "--uuid", c.uuid]);
