@@ -28,14 +28,14 @@ export interface DevOptions {
 }
 
 /** The SDK endpoint variables Sluice's own clients read, one per service it calls. */
-const ENDPOINT_VARIABLES: Readonly<Record<string, string>> = {
-  sqs: "AWS_ENDPOINT_URL_SQS",
-  sns: "AWS_ENDPOINT_URL_SNS",
-  s3: "AWS_ENDPOINT_URL_S3",
-  kinesis: "AWS_ENDPOINT_URL_KINESIS",
-  dynamodb: "AWS_ENDPOINT_URL_DYNAMODB",
-  dynamodbstreams: "AWS_ENDPOINT_URL_DYNAMODB_STREAMS",
-};
+const ENDPOINT_VARIABLES = [
+  "AWS_ENDPOINT_URL_SQS",
+  "AWS_ENDPOINT_URL_SNS",
+  "AWS_ENDPOINT_URL_S3",
+  "AWS_ENDPOINT_URL_KINESIS",
+  "AWS_ENDPOINT_URL_DYNAMODB",
+  "AWS_ENDPOINT_URL_DYNAMODB_STREAMS",
+];
 
 /** Starts everything; resolves with a stop function once the gateway answers. */
 export async function startDev(
@@ -74,7 +74,7 @@ export async function startDev(
     started.push(() => gateway.close());
     // Sluice's own AWS clients go through the endpoint too (queue URLs name it, since queues are made through
     // it), for every service: one without an emulator gets the endpoint's error, never real AWS.
-    for (const variable of Object.values(ENDPOINT_VARIABLES)) process.env[variable] = gateway.origin;
+    for (const variable of ENDPOINT_VARIABLES) process.env[variable] = gateway.origin;
     process.env.AWS_REGION ??= options.config.region;
     const sluice = createSluice({
       config: options.config,

@@ -203,10 +203,8 @@ function kafkaWorker(mapping: EventSourceMapping & { kind: "kafka" | "msk" }, de
     functionArn,
     access: orError(() => kafkaAccess(config, deps)),
     invoker: deps.invokers.get(nameOfFunctionArn(functionArn)),
-    startingPosition:
-      config.StartingPosition === "AT_TIMESTAMP"
-        ? { type: "AT_TIMESTAMP", timestampMs: (config.StartingPositionTimestamp ?? 0) * 1000 }
-        : { type: config.StartingPosition === "LATEST" ? "LATEST" : "TRIM_HORIZON" },
+    // LATEST is pinned when a partition is first assigned, by a commit.
+    startingPosition: startingPosition(mapping, { latestFromCreation: false }),
     batchSize: config.BatchSize,
     windowMs: brokerWindowMs(config),
     filter: compileFilterCriteria(mapping.kind, config.FilterCriteria?.Filters),
@@ -231,26 +229,16 @@ function kafkaWorker(mapping: EventSourceMapping & { kind: "kafka" | "msk" }, de
 }
 
 /**
- * A DocumentDB mapping: its change stream, one batch at a time, each retried until it succeeds. LATEST is read
- * as "from the mapping's creation", as for Kinesis.
+ * A DocumentDB mapping: its change stream, one batch at a time, each retried until it succeeds.
  */
 function documentdbWorker(mapping: EventSourceMapping, deps: WorkerDependencies) {
-  const { config, uuid, functionArn, createdAt } = mapping;
+  const { config, uuid, functionArn } = mapping;
   return new DocumentdbWorker({
     uuid,
     functionArn,
     access: orError(() => documentdbAccess(config, deps)),
     invoker: deps.invokers.get(nameOfFunctionArn(functionArn)),
-    startingPosition:
-      config.StartingPosition === "TRIM_HORIZON"
-        ? { type: "TRIM_HORIZON" }
-        : {
-            type: "AT_TIMESTAMP",
-            timestampMs:
-              config.StartingPosition === "AT_TIMESTAMP"
-                ? (config.StartingPositionTimestamp ?? 0) * 1000
-                : createdAt,
-          },
+    startingPosition: startingPosition(mapping, { latestFromCreation: true }),
     batchSize: config.BatchSize,
     windowMs: brokerWindowMs(config),
     store: deps.store,
@@ -292,7 +280,8 @@ function streamWorker(mapping: EventSourceMapping, kind: "kinesis" | "dynamodb",
     streamArn: kind === "kinesis" ? parseStreamArn(arn).streamArn : arn,
     source,
     invoker: invokers.get(functionName),
-    startingPosition: startingPosition(mapping, kind),
+    // DynamoDB Streams has no timestamp iterator, so there LATEST stays LATEST.
+    startingPosition: startingPosition(mapping, { latestFromCreation: kind === "kinesis" }),
     batchSize: config.BatchSize,
     windowMs: (config.MaximumBatchingWindowInSeconds ?? 0) * 1000,
     // A shard's windows are aggregated in order, by one lane.
@@ -310,15 +299,18 @@ function streamWorker(mapping: EventSourceMapping, kind: "kinesis" | "dynamodb",
 }
 
 /**
- * Kinesis's LATEST is read as "from the mapping's creation": a shard that has seen no record yet then resumes at
- * the same point after a restart or a disable/enable, instead of skipping what arrived in between. DynamoDB
- * Streams has no timestamp iterator, so there LATEST stays LATEST.
+ * Where a stream mapping starts before any checkpoint. Where the source can start at a time (Kinesis,
+ * DocumentDB), LATEST is read as "from the mapping's creation": a shard that has seen no record yet then resumes
+ * at the same point after a restart or a disable/enable, instead of skipping what arrived in between.
  */
-function startingPosition(mapping: EventSourceMapping, kind: "kinesis" | "dynamodb"): ShardPosition {
+function startingPosition(
+  mapping: EventSourceMapping,
+  { latestFromCreation }: { latestFromCreation: boolean },
+): ShardPosition {
   const { config } = mapping;
   switch (config.StartingPosition) {
     case "LATEST":
-      return kind === "kinesis"
+      return latestFromCreation
         ? { type: "AT_TIMESTAMP", timestampMs: mapping.createdAt }
         : { type: "LATEST" };
     case "AT_TIMESTAMP":

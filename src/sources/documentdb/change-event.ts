@@ -59,18 +59,25 @@ export function toChangeRecord(change: Change): ChangeRecord {
 
 /**
  * Relaxed Extended JSON writes a 64-bit integer as a JSON number, which JavaScript reads wrong beyond 2^53: those
- * are written as `{"$numberLong": "..."}` instead, which every Extended JSON reader reads exactly.
+ * are replaced, in place (the change is the driver's fresh copy), by `{"$numberLong": "..."}`, which every
+ * Extended JSON reader reads exactly. Nothing is copied, since most changes hold no such integer.
  */
-function exactLongs(value: unknown): unknown {
-  // A Timestamp is a Long too, written as {"$timestamp"}.
-  if (value instanceof Long && !(value instanceof Timestamp))
-    return value.greaterThan(Number.MAX_SAFE_INTEGER) || value.lessThan(Number.MIN_SAFE_INTEGER)
-      ? { $numberLong: value.toString() }
-      : value;
-  if (Array.isArray(value)) return value.map(exactLongs);
-  if (value === null || typeof value !== "object" || Object.getPrototypeOf(value) !== Object.prototype)
-    return value;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, exactLongs(v)]));
+function exactLongs<T>(value: T): T {
+  if (typeof value !== "object" || value === null) return value;
+  const entries = value as Record<string, unknown>;
+  for (const key of Object.keys(entries)) {
+    const v = entries[key];
+    // A Timestamp is a Long too, written as {"$timestamp"}.
+    if (v instanceof Long && !(v instanceof Timestamp)) {
+      if (v.greaterThan(Number.MAX_SAFE_INTEGER) || v.lessThan(Number.MIN_SAFE_INTEGER))
+        entries[key] = { $numberLong: v.toString() };
+    } else if (
+      Array.isArray(v) ||
+      (typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype)
+    )
+      exactLongs(v);
+  }
+  return value;
 }
 
 /** `{"eventSourceArn":...,"events":[` and its close: AWS's key order. */

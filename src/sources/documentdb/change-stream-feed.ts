@@ -53,6 +53,7 @@ export class ChangeStreamFeed extends RecordFeed<ChangeRecord> {
       try {
         stream = this.options.open(after);
         let answered = false;
+        let checking = false;
         // The driver's position: each change's token as it is read, or an empty batch's once all are read.
         stream.on("resumeTokenChanged", (token: ResumeToken) => {
           after = token;
@@ -61,9 +62,12 @@ export class ChangeStreamFeed extends RecordFeed<ChangeRecord> {
             this.options.opened();
           }
           // A change's own token comes before next() returns it: by the next macrotask the change has landed,
-          // so only a position past everything taken in is passed on.
+          // so only a position past everything taken in is passed on. One check a macrotask, of the last token.
+          if (checking) return;
+          checking = true;
           setImmediate(() => {
-            if (this.landing.length === 0) this.options.passed(token);
+            checking = false;
+            if (this.landing.length === 0 && after) this.options.passed(after);
           });
         });
         while (!signal.aborted) {
