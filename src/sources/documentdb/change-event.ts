@@ -6,7 +6,7 @@
  */
 import { BSON, Long, Timestamp } from "mongodb";
 import { JsonEvent } from "../../pipeline/payload-size.js";
-import type { StreamRecord } from "../source.js";
+import { JsonStreamRecord } from "../source.js";
 
 /** The change stream's resume token, as the driver gives it in `_id` and takes in `resumeAfter`. */
 export type ResumeToken = Record<string, unknown>;
@@ -15,23 +15,14 @@ export type ResumeToken = Record<string, unknown>;
  * One change, kept as its event entry's JSON text. Its id is its resume token as canonical Extended JSON: the
  * checkpoint a restart resumes after.
  */
-export class ChangeRecord implements StreamRecord {
-  readonly id: string;
-  /** One invocation at a time per mapping, in change stream order: every change shares the one lane. */
-  readonly orderKey = "";
-  readonly bytes: number;
-
+export class ChangeRecord extends JsonStreamRecord {
   constructor(
     readonly token: ResumeToken,
-    readonly json: string,
-    readonly arrivedAt: number,
+    json: string,
+    arrivedAt: number,
   ) {
-    this.id = tokenText(token);
-    this.bytes = Buffer.byteLength(json) + 1;
-  }
-
-  get event(): Record<string, unknown> {
-    return JSON.parse(this.json) as Record<string, unknown>;
+    // One invocation at a time per mapping, in change stream order: every change shares the one lane ("").
+    super(tokenText(token), "", json, arrivedAt);
   }
 }
 

@@ -4,37 +4,23 @@
  * `records` keyed by "<topic>-<partition>".
  */
 import { JsonEvent } from "../../pipeline/payload-size.js";
-import type { StreamRecord } from "../source.js";
+import { JsonStreamRecord } from "../source.js";
 import type { KafkaMessage } from "./client.js";
 
 /** A record's id, and the partial batch response's item identifier turned into one: "<topic>-<partition>:<offset>". */
 export const kafkaRecordId = (topic: string, partition: number, offset: string) =>
   `${topic}-${partition}:${offset}`;
 
-/**
- * A Kafka record as its event's JSON text, written directly rather than stringified from an object: a topic
- * can bring a hundred thousand records a second, and the filter and destinations that read the event object
- * get it parsed back.
- */
-export class KafkaRecord implements StreamRecord {
-  readonly id: string;
-  readonly orderKey: string;
-  readonly bytes: number;
-
+/** A Kafka record as its event's JSON text; a partition's records stay in order. */
+export class KafkaRecord extends JsonStreamRecord {
   constructor(
     readonly topic: string,
     readonly partition: number,
     readonly offset: string,
-    readonly json: string,
-    readonly arrivedAt: number,
+    json: string,
+    arrivedAt: number,
   ) {
-    this.id = kafkaRecordId(topic, partition, offset);
-    this.orderKey = `${topic}-${partition}`;
-    this.bytes = Buffer.byteLength(json) + 1;
-  }
-
-  get event(): Record<string, unknown> {
-    return JSON.parse(this.json) as Record<string, unknown>;
+    super(kafkaRecordId(topic, partition, offset), `${topic}-${partition}`, json, arrivedAt);
   }
 }
 

@@ -1,18 +1,24 @@
 import { KinesisClient } from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { awsClientOptions, perRegion, withoutSdkLogging } from "../../aws/client-config.js";
+import { withWireGetRecords } from "./wire-records.js";
 
 /** No Kinesis call Sluice makes should take this long. */
 const READ_TIMEOUT_MS = 30_000;
 
-/** One Kinesis client per region. HTTP/1.1 on purpose: the SDK's HTTP/2 handler fails intermittently here. */
+/**
+ * One Kinesis client per region, answering GetRecords with the service's JSON as it is. HTTP/1.1 on purpose:
+ * the SDK's HTTP/2 handler fails intermittently here.
+ */
 export const kinesisClient = perRegion((region) =>
-  withoutSdkLogging(
-    new KinesisClient({
-      ...awsClientOptions("KINESIS", region),
-      // A shard's reads are one call at a time: one that hangs must not stall the shard.
-      requestHandler: new NodeHttpHandler({ requestTimeout: READ_TIMEOUT_MS, throwOnRequestTimeout: true }),
-    }),
+  withWireGetRecords(
+    withoutSdkLogging(
+      new KinesisClient({
+        ...awsClientOptions("KINESIS", region),
+        // A shard's reads are one call at a time: one that hangs must not stall the shard.
+        requestHandler: new NodeHttpHandler({ requestTimeout: READ_TIMEOUT_MS, throwOnRequestTimeout: true }),
+      }),
+    ),
   ),
 );
 

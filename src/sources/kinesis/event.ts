@@ -1,9 +1,10 @@
 /**
  * A Kinesis record as Lambda hands it to a function (reference/aws-esm-facts.md §3.1, and the record AWS wrote
  * into an S3 on-failure object in conformance/aws-recorded-payloads.json), keys in AWS's order: `data` is the
- * base64 of the raw bytes, `approximateArrivalTimestamp` epoch seconds with a fraction.
+ * base64 of the raw bytes, `approximateArrivalTimestamp` epoch seconds with a fraction. Both come as such in
+ * the service's answer, so the record's JSON text is written straight from it.
  */
-import type { _Record as KinesisStreamRecord } from "@aws-sdk/client-kinesis";
+import type { WireKinesisRecord } from "./wire-records.js";
 
 export interface KinesisRecordContext {
   shardId: string;
@@ -14,25 +15,24 @@ export interface KinesisRecordContext {
   roleArn: string;
 }
 
-export function toKinesisEvent(
-  record: KinesisStreamRecord,
-  { shardId, streamArn, region, roleArn }: KinesisRecordContext,
-): Record<string, unknown> {
-  const data = record.Data as Uint8Array;
-  return {
-    kinesis: {
-      kinesisSchemaVersion: "1.0",
-      partitionKey: record.PartitionKey,
-      sequenceNumber: record.SequenceNumber,
-      data: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("base64"),
-      approximateArrivalTimestamp: (record.ApproximateArrivalTimestamp as Date).getTime() / 1000,
-    },
-    eventSource: "aws:kinesis",
-    eventVersion: "1.0",
-    eventID: `${shardId}:${record.SequenceNumber}`,
-    eventName: "aws:kinesis:record",
-    invokeIdentityArn: roleArn,
-    awsRegion: region,
-    eventSourceARN: streamArn,
+/** Writes a shard's records as Lambda's Kinesis event entries, as JSON text. */
+export function kinesisEventWriter({
+  shardId,
+  streamArn,
+  region,
+  roleArn,
+}: KinesisRecordContext): (record: WireKinesisRecord) => string {
+  const idPrefix = JSON.stringify(`${shardId}:`).slice(0, -1);
+  const tail =
+    `,"eventName":"aws:kinesis:record","invokeIdentityArn":${JSON.stringify(roleArn)},` +
+    `"awsRegion":${JSON.stringify(region)},"eventSourceARN":${JSON.stringify(streamArn)}}`;
+  return (record) => {
+    const sequenceNumber = JSON.stringify(record.SequenceNumber);
+    return (
+      `{"kinesis":{"kinesisSchemaVersion":"1.0","partitionKey":${JSON.stringify(record.PartitionKey)},` +
+      `"sequenceNumber":${sequenceNumber},"data":${JSON.stringify(record.Data)},` +
+      `"approximateArrivalTimestamp":${JSON.stringify(record.ApproximateArrivalTimestamp)}},` +
+      `"eventSource":"aws:kinesis","eventVersion":"1.0","eventID":${idPrefix}${sequenceNumber.slice(1)}${tail}`
+    );
   };
 }

@@ -10,7 +10,6 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   type GetShardIteratorInput,
-  type _Record as KinesisStreamRecord,
   ListShardsCommand,
 } from "@aws-sdk/client-kinesis";
 import { regionForArn } from "../../aws/client-config.js";
@@ -18,16 +17,17 @@ import { describeServiceError } from "../../aws/service-error.js";
 import { RECORDS_ENVELOPE_BYTES } from "../../pipeline/payload-size.js";
 import { IteratorShardReader } from "../shard-iterator.js";
 import {
+  JsonStreamRecord,
   recordsEvent,
   type Shard,
   type ShardPosition,
   type ShardReader,
   type StreamRecord,
   type StreamSource,
-  TextStreamRecord,
 } from "../source.js";
 import { kinesisClient, parseStreamArn } from "./client.js";
-import { toKinesisEvent } from "./event.js";
+import { kinesisEventWriter } from "./event.js";
+import { type WireKinesisRecord, wireGetRecords } from "./wire-records.js";
 
 /** GetRecords returns at most 10,000 records. */
 const MAX_RECORDS_PER_READ = 10_000;
@@ -85,8 +85,9 @@ export class KinesisSource implements StreamSource<KinesisRecord> {
   }
 
   openShard(shardId: string, from: ShardPosition): ShardReader<KinesisRecord> {
-    const { client, streamArn } = this;
-    return new IteratorShardReader<KinesisStreamRecord, KinesisRecord>(
+    const { client, streamArn, region, roleArn } = this;
+    const eventJson = kinesisEventWriter({ shardId, streamArn, region, roleArn });
+    return new IteratorShardReader<WireKinesisRecord, KinesisRecord>(
       {
         iterator: async (position, abortSignal) => {
           const { ShardIterator } = await client.send(
@@ -100,11 +101,10 @@ export class KinesisSource implements StreamSource<KinesisRecord> {
           return ShardIterator as string;
         },
         records: async (ShardIterator, Limit, abortSignal) => {
-          const out = await client.send(
-            new GetRecordsCommand({ StreamARN: streamArn, ShardIterator, Limit }),
-            {
+          const out = wireGetRecords(
+            await client.send(new GetRecordsCommand({ StreamARN: streamArn, ShardIterator, Limit }), {
               abortSignal,
-            },
+            }),
           );
           return {
             records: out.Records ?? [],
@@ -116,7 +116,13 @@ export class KinesisSource implements StreamSource<KinesisRecord> {
       },
       from,
       MAX_RECORDS_PER_READ,
-      (record) => this.toRecord(shardId, record),
+      (record) =>
+        new JsonStreamRecord(
+          record.SequenceNumber,
+          record.PartitionKey,
+          eventJson(record),
+          Math.round(record.ApproximateArrivalTimestamp * 1000),
+        ),
     );
   }
 
@@ -128,16 +134,6 @@ export class KinesisSource implements StreamSource<KinesisRecord> {
 
   async close(): Promise<void> {
     // The Kinesis client is shared per region; nothing of this source's own to release.
-  }
-
-  private toRecord(shardId: string, record: KinesisStreamRecord): KinesisRecord {
-    const { streamArn, region, roleArn } = this;
-    return new TextStreamRecord(
-      record.SequenceNumber as string,
-      toKinesisEvent(record, { shardId, streamArn, region, roleArn }),
-      (record.ApproximateArrivalTimestamp as Date).getTime(),
-      record.PartitionKey as string,
-    );
   }
 }
 

@@ -104,9 +104,22 @@ describe("KinesisSource", () => {
       arrivedAt: Math.round(arrival * 1000),
       bytes: sizedJson(record.event).bytes,
     });
+    // The text invocations carry is the event's own serialisation, written from the service's answer.
+    expect(record.json).toBe(JSON.stringify(record.event));
     expect(JSON.parse(JSON.stringify(source.batchEvent([record])))).toEqual({ Records: [record.event] });
     expect(source.envelopeBytes).toBe(Buffer.byteLength('{"Records":[]}'));
     expect(source.idlePollMs).toEqual({ active: 300, idle: 1_000, idleAfter: 3_000 });
+  });
+
+  it("writes a partition key that JSON must escape, and counts its bytes as UTF-8", async () => {
+    const stream = await newStream();
+    const key = 'say "hi"\\ to Zoë ✓';
+    await putKinesisRecord(stream, key, Buffer.from("x"));
+    const [record] = await readRecords(sourceFor(stream).openShard(SHARD, { type: "TRIM_HORIZON" }), 1);
+    if (!record) throw new Error("no record read");
+    expect((record.event.kinesis as { partitionKey: string }).partitionKey).toBe(key);
+    expect(record.orderKey).toBe(key);
+    expect(record.bytes).toBe(Buffer.byteLength(JSON.stringify(record.event)) + 1);
   });
 
   it("reads a shard in order from TRIM_HORIZON, at most `max` records a read", async () => {
