@@ -351,6 +351,8 @@ class ActiveBroker implements Broker {
         heartbeatIncoming: 0,
         heartbeatOutgoing: 0,
         connectionTimeout: 10_000,
+        // As Sluice sets it: the client does not write every received frame back out as text for its debug log.
+        logRawCommunication: true,
         onConnect: (frame: IFrame) => resolve({ client, server: frame.headers.server ?? "ActiveMQ" }),
         onStompError: (frame: IFrame) => {
           void client.deactivate({ force: true });

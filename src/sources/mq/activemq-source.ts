@@ -211,6 +211,9 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
         reconnectDelay: 0, // reconnecting is the next receive's business
         heartbeatIncoming: 10_000,
         heartbeatOutgoing: 10_000,
+        // Otherwise the client writes every frame it receives back out as text for its debug callback, even a
+        // no-op one: about 3 µs a message. With raw logging on, what it hands the callback is each chunk as read.
+        logRawCommunication: true,
         onConnect: () => {
           opened = true;
           for (let index = 0; index < this.deliveries.length; index++) {
