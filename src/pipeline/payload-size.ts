@@ -24,8 +24,11 @@ export const RECORDS_ENVELOPE_BYTES = Buffer.byteLength('{"Records":[]}');
 export function sizedJson(event: unknown): { json: string; bytes: number } {
   const json = JSON.stringify(event) as string | undefined;
   if (json === undefined) throw new TypeError("an event entry must be a JSON value");
-  return { json, bytes: Buffer.byteLength(json, "utf8") + 1 };
+  return { json, bytes: jsonBytes(json) };
 }
+
+/** A record's share of the payload from its JSON text (see sizedJson). */
+export const jsonBytes = (json: string) => Buffer.byteLength(json, "utf8") + 1;
 
 /**
  * An event already serialised: invokers send its text as is. JSON.stringify of it (an S3 on-failure record's

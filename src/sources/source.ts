@@ -1,4 +1,4 @@
-import { JsonEvent, sizedJson } from "../pipeline/payload-size.js";
+import { JsonEvent, jsonBytes } from "../pipeline/payload-size.js";
 
 /**
  * What a source gives the pipeline. A source turns broker messages into event records in AWS's exact shape and
@@ -90,21 +90,20 @@ export interface StreamRecord extends SourceRecord {
  * A record that, once filtered, is kept as its JSON text alone. A shard's read-ahead holds up to 10,000 records,
  * a broker's prefetch as many: as text they take about half the memory of text plus object graph, and leave the
  * garbage collector nothing to trace, which on a busy process was what slowed the invocations after a large
- * read. The filter reads the event object the record was made from; later readers of `event` (tumbling windows)
- * get it parsed back.
+ * read. Sources that see tens of thousands of records a second write the text directly, never building the
+ * event object; others pass the object the text was made from, which the filter then reads. Later readers of
+ * `event` (filters of written records, tumbling windows, destinations) get it parsed back.
  */
 export class TextRecord implements SourceRecord {
-  readonly json: string;
   readonly bytes: number;
-  private kept: Record<string, unknown> | undefined;
 
   constructor(
     readonly id: string,
-    event: Record<string, unknown>,
+    readonly json: string,
     readonly arrivedAt: number,
+    private kept?: Record<string, unknown>,
   ) {
-    ({ json: this.json, bytes: this.bytes } = sizedJson(event));
-    this.kept = event;
+    this.bytes = jsonBytes(json);
   }
 
   get event(): Record<string, unknown> {
@@ -119,33 +118,12 @@ export class TextRecord implements SourceRecord {
 export class TextStreamRecord extends TextRecord implements StreamRecord {
   constructor(
     id: string,
-    event: Record<string, unknown>,
+    json: string,
     arrivedAt: number,
     readonly orderKey: string,
+    event?: Record<string, unknown>,
   ) {
-    super(id, event, arrivedAt);
-  }
-}
-
-/**
- * A stream record written directly as its event entry's JSON text, never built as an object: a shard or a topic
- * brings tens of thousands of records a second. The filter and the destinations that read the event object get
- * it parsed back.
- */
-export class JsonStreamRecord implements StreamRecord {
-  readonly bytes: number;
-
-  constructor(
-    readonly id: string,
-    readonly orderKey: string,
-    readonly json: string,
-    readonly arrivedAt: number,
-  ) {
-    this.bytes = Buffer.byteLength(json) + 1;
-  }
-
-  get event(): Record<string, unknown> {
-    return JSON.parse(this.json) as Record<string, unknown>;
+    super(id, json, arrivedAt, event);
   }
 }
 

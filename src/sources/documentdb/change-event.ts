@@ -6,7 +6,7 @@
  */
 import { BSON, Long, Timestamp } from "mongodb";
 import { JsonEvent } from "../../pipeline/payload-size.js";
-import { JsonStreamRecord } from "../source.js";
+import { TextStreamRecord } from "../source.js";
 
 /** The change stream's resume token, as the driver gives it in `_id` and takes in `resumeAfter`. */
 export type ResumeToken = Record<string, unknown>;
@@ -15,14 +15,14 @@ export type ResumeToken = Record<string, unknown>;
  * One change, kept as its event entry's JSON text. Its id is its resume token as canonical Extended JSON: the
  * checkpoint a restart resumes after.
  */
-export class ChangeRecord extends JsonStreamRecord {
+export class ChangeRecord extends TextStreamRecord {
   constructor(
     readonly token: ResumeToken,
     json: string,
     arrivedAt: number,
   ) {
     // One invocation at a time per mapping, in change stream order: every change shares the one lane ("").
-    super(tokenText(token), "", json, arrivedAt);
+    super(tokenText(token), json, arrivedAt, "");
   }
 }
 

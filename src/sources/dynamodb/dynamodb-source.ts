@@ -127,11 +127,13 @@ export class DynamodbStreamSource implements StreamSource<DynamodbRecord> {
 
   private toRecord(record: DynamodbStreamRecord): DynamodbRecord {
     const change = record.dynamodb ?? {};
+    const event = toDynamodbEvent(record, { streamArn: this.streamArn, region: this.region });
     return new TextStreamRecord(
       change.SequenceNumber as string,
-      toDynamodbEvent(record, { streamArn: this.streamArn, region: this.region }),
+      JSON.stringify(event),
       (change.ApproximateCreationDateTime as Date).getTime(),
       itemKey(change.Keys ?? {}),
+      event,
     );
   }
 }

@@ -4,7 +4,7 @@
  * `records` keyed by "<topic>-<partition>".
  */
 import { JsonEvent } from "../../pipeline/payload-size.js";
-import { JsonStreamRecord } from "../source.js";
+import { TextStreamRecord } from "../source.js";
 import type { KafkaMessage } from "./client.js";
 
 /** A record's id, and the partial batch response's item identifier turned into one: "<topic>-<partition>:<offset>". */
@@ -12,7 +12,7 @@ export const kafkaRecordId = (topic: string, partition: number, offset: string) 
   `${topic}-${partition}:${offset}`;
 
 /** A Kafka record as its event's JSON text; a partition's records stay in order. */
-export class KafkaRecord extends JsonStreamRecord {
+export class KafkaRecord extends TextStreamRecord {
   constructor(
     readonly topic: string,
     readonly partition: number,
@@ -20,7 +20,7 @@ export class KafkaRecord extends JsonStreamRecord {
     json: string,
     arrivedAt: number,
   ) {
-    super(kafkaRecordId(topic, partition, offset), `${topic}-${partition}`, json, arrivedAt);
+    super(kafkaRecordId(topic, partition, offset), json, arrivedAt, `${topic}-${partition}`);
   }
 }
 

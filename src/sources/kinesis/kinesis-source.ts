@@ -17,13 +17,13 @@ import { describeServiceError } from "../../aws/service-error.js";
 import { RECORDS_ENVELOPE_BYTES } from "../../pipeline/payload-size.js";
 import { IteratorShardReader } from "../shard-iterator.js";
 import {
-  JsonStreamRecord,
   recordsEvent,
   type Shard,
   type ShardPosition,
   type ShardReader,
   type StreamRecord,
   type StreamSource,
+  TextStreamRecord,
 } from "../source.js";
 import { kinesisClient, parseStreamArn } from "./client.js";
 import { kinesisEventWriter } from "./event.js";
@@ -117,11 +117,11 @@ export class KinesisSource implements StreamSource<KinesisRecord> {
       from,
       MAX_RECORDS_PER_READ,
       (record) =>
-        new JsonStreamRecord(
+        new TextStreamRecord(
           record.SequenceNumber,
-          record.PartitionKey,
           eventJson(record),
           Math.round(record.ApproximateArrivalTimestamp * 1000),
+          record.PartitionKey,
         ),
     );
   }

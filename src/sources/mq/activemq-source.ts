@@ -48,7 +48,7 @@ export class ActiveMqRecord extends TextRecord {
     /** Local redeliveries so far (the JMS client's redelivery counter). */
     readonly redeliveries: number,
   ) {
-    super(id, event, arrivedAt);
+    super(id, JSON.stringify(event), arrivedAt, event);
   }
 }
 

@@ -7,33 +7,29 @@
  */
 import type { MessageProperties } from "amqplib";
 
-export function toRabbitMqMessage(
+/** The message as its entry's JSON text, written directly: a queue can bring tens of thousands a second. */
+export function rabbitMqMessageJson(
   properties: MessageProperties,
   content: Buffer,
   redelivered: boolean,
-): Record<string, unknown> {
-  return {
-    basicProperties: {
-      contentType: properties.contentType ?? null,
-      contentEncoding: properties.contentEncoding ?? null,
-      headers: properties.headers === undefined ? null : headerValue(properties.headers),
-      deliveryMode: properties.deliveryMode ?? null,
-      priority: properties.priority ?? null,
-      correlationId: properties.correlationId ?? null,
-      replyTo: properties.replyTo ?? null,
-      expiration: properties.expiration ?? null,
-      messageId: properties.messageId ?? null,
-      timestamp: typeof properties.timestamp === "number" ? javaMediumDateTime(properties.timestamp) : null,
-      type: properties.type ?? null,
-      userId: properties.userId ?? null,
-      appId: properties.appId ?? null,
-      clusterId: properties.clusterId ?? null,
-      bodySize: content.length,
-    },
-    redelivered,
-    data: content.toString("base64"),
-  };
+): string {
+  const p = properties;
+  const headers = p.headers === undefined ? "null" : JSON.stringify(headerValue(p.headers));
+  const timestamp =
+    typeof p.timestamp === "number" ? JSON.stringify(javaMediumDateTime(p.timestamp)) : "null";
+  return (
+    `{"basicProperties":{"contentType":${orNull(p.contentType)},"contentEncoding":${orNull(p.contentEncoding)},` +
+    `"headers":${headers},"deliveryMode":${orNull(p.deliveryMode)},"priority":${orNull(p.priority)},` +
+    `"correlationId":${orNull(p.correlationId)},"replyTo":${orNull(p.replyTo)},` +
+    `"expiration":${orNull(p.expiration)},"messageId":${orNull(p.messageId)},"timestamp":${timestamp},` +
+    `"type":${orNull(p.type)},"userId":${orNull(p.userId)},"appId":${orNull(p.appId)},` +
+    `"clusterId":${orNull(p.clusterId)},"bodySize":${content.length}},` +
+    `"redelivered":${redelivered},"data":"${content.toString("base64")}"}`
+  );
 }
+
+/** A property absent from the message is null, as the Java client shows it. */
+const orNull = (value: unknown) => (value === undefined || value === null ? "null" : JSON.stringify(value));
 
 /**
  * A header value as the Java client's types serialise: LongString as its bytes, tables and arrays walked. Java

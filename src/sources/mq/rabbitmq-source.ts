@@ -14,7 +14,7 @@ import type { BrokerAccess } from "./broker-access.js";
 import { BrokerSession } from "./broker-session.js";
 import { Deliveries, REDELIVERY_DELAY_MS } from "./deliveries.js";
 import { describeRabbitMqError, rabbitMqErrorCode } from "./rabbitmq-errors.js";
-import { toRabbitMqMessage } from "./rabbitmq-event.js";
+import { rabbitMqMessageJson } from "./rabbitmq-event.js";
 import { UnsettledTags } from "./unsettled-tags.js";
 
 /** AMQP's basic.qos prefetch-count is a 16-bit field. */
@@ -24,13 +24,13 @@ const HEARTBEAT_SECONDS = 30;
 export class RabbitMqRecord extends TextRecord {
   constructor(
     id: string,
-    event: Record<string, unknown>,
+    json: string,
     arrivedAt: number,
     /** The channel the message came on: an acknowledgement on any other would be refused. */
     readonly channel: Channel,
     readonly deliveryTag: number,
   ) {
-    super(id, event, arrivedAt);
+    super(id, json, arrivedAt);
   }
 }
 
@@ -188,7 +188,7 @@ export class RabbitMqSource implements QueueSource<RabbitMqRecord> {
     this.deliveries.push(
       new RabbitMqRecord(
         String(this.nextId++),
-        toRabbitMqMessage(msg.properties, msg.content, redelivered),
+        rabbitMqMessageJson(msg.properties, msg.content, redelivered),
         Date.now(),
         channel,
         deliveryTag,
