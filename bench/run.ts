@@ -1,7 +1,7 @@
 /**
  * Every benchmark, one after another (`npm run bench`, i.e. `vite-node bench/run.ts`). `--check` makes the run
  * exit 1 when a benchmark misses its target. bench/filter, then bench/sqs (which needs fauxqs), bench/streams
- * (which needs kinesis-local), bench/mq (which needs RabbitMQ and ActiveMQ) and bench/kafka (which needs the Kafka
+ * (which starts a kinesis-local of its own), bench/mq (which needs RabbitMQ and ActiveMQ) and bench/kafka (which needs the Kafka
  * mock cluster): test/services/up starts them all.
  */
 import { runFilterBench } from "./filter/bench.js";

@@ -1,6 +1,7 @@
 /**
  * bench/streams: records per second from a 4-shard Kinesis stream (kinesis-local) to a no-op, and the latency
- * from PutRecord to the function at low load, for two contenders on the same kinesis-local in the same run:
+ * from PutRecord to the function at low load, for two contenders on the same kinesis-local in the same run (a
+ * fresh one the bench starts, unless BENCH_KINESIS_ENDPOINT names another):
  *
  *   (a) bare loop: per shard, GetShardIterator TRIM_HORIZON, then GetRecords(10,000) in a loop, calling a no-op
  *       per BATCH_SIZE records: the ceiling;
@@ -17,7 +18,10 @@
 
 import { readFileSync } from "node:fs";
 import { Agent } from "node:http";
+import { createRequire } from "node:module";
 import os from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   CreateStreamCommand,
   DeleteStreamCommand,
@@ -31,6 +35,7 @@ import {
   PutRecordsCommand,
 } from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { type Child, freePort, startChild } from "../../src/dev/child-process.js";
 import { sleep as abortableSleep } from "../../src/runtime/sleep.js";
 import { count, markdownTable, rate, ratio } from "../filter/table.js";
 import {
@@ -44,7 +49,8 @@ import {
   startBenchSluice,
 } from "../harness.js";
 
-export const KINESIS_ENDPOINT = process.env.BENCH_KINESIS_ENDPOINT ?? "http://127.0.0.1:4567";
+/** A kinesis-local to use instead of the fresh one the bench starts for itself. */
+const GIVEN_ENDPOINT = process.env.BENCH_KINESIS_ENDPOINT;
 
 /** The issue's target: Sluice at >= 90 % of the bare loop. */
 export const TARGET_VS_BARE = 0.9;
@@ -101,12 +107,41 @@ const BARE = "bare loop (a)";
 const SLUICE = "sluice (c)";
 
 /** HTTP/1.1 on purpose: the SDK's HTTP/2 default fails intermittently against kinesis-local. */
-const kinesis = new KinesisClient({
-  endpoint: KINESIS_ENDPOINT,
-  region: REGION,
-  credentials: CREDENTIALS,
-  requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: 64 }) }),
-});
+const kinesisAt = (endpoint: string) =>
+  new KinesisClient({
+    endpoint,
+    region: REGION,
+    credentials: CREDENTIALS,
+    requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: 64 }) }),
+  });
+
+/** The run's kinesis-local and the bench's own client of it, set by runStreamsBench. */
+let endpoint: string;
+let kinesis: KinesisClient;
+
+/**
+ * A fresh kinesis-local, as test/services/up starts one (on a free port). kinesis-local scans a shard to serve a
+ * read and slows down as streams come and go, so one the test suite has used for an hour serves reads more slowly
+ * and more unevenly than a fresh one: each run starts from the same state.
+ */
+async function startKinesisLocal(): Promise<Child> {
+  const [port, tlsPort] = await Promise.all([freePort(), freePort()]);
+  const main = createRequire(import.meta.url).resolve("kinesis-local");
+  const bindLocalhost = fileURLToPath(new URL("../../test/services/bind-localhost.cjs", import.meta.url));
+  return startChild(
+    "kinesis-local",
+    `http://127.0.0.1:${port}`,
+    process.execPath,
+    ["--require", bindLocalhost, main],
+    {
+      KINESIS_MOCK_PLAIN_PORT: String(port),
+      KINESIS_MOCK_TLS_PORT: String(tlsPort),
+      KINESIS_MOCK_CERT_PATH: join(dirname(main), "server.json"),
+      SHARD_LIMIT: "1000000",
+      CREATE_STREAM_DURATION: "50ms",
+    },
+  );
+}
 
 /** GetRecords calls answered so far, and when the current run's first GetShardIterator went out. */
 interface Reads {
@@ -131,7 +166,6 @@ function countReads(client: KinesisClient, reads: Reads): void {
 const firstIterator = (reads: Reads, fallback: bigint) => reads.firstIteratorAt ?? fallback;
 
 const bareReads: Reads = { calls: 0, firstIteratorAt: undefined };
-countReads(kinesis, bareReads);
 const sluiceReads: Reads = { calls: 0, firstIteratorAt: undefined };
 
 let streams = 0;
@@ -236,7 +270,7 @@ function startBare(name: string, seen: Seen, idlePollMs: number): Running {
 async function startSluice(): Promise<BenchSluice> {
   const sut = await startBenchSluice(
     {
-      AWS_ENDPOINT_URL_KINESIS: KINESIS_ENDPOINT,
+      AWS_ENDPOINT_URL_KINESIS: endpoint,
     },
     import.meta.dirname,
   );
@@ -402,16 +436,21 @@ export async function runStreamsBench(options: StreamsBenchOptions = {}): Promis
   const started = Date.now();
   const cpus = os.cpus();
   log("## bench/streams\n");
+  const emulator = GIVEN_ENDPOINT === undefined ? await startKinesisLocal() : undefined;
+  endpoint = emulator?.origin ?? (GIVEN_ENDPOINT as string);
+  kinesis = kinesisAt(endpoint);
+  countReads(kinesis, bareReads);
   log(
-    `node ${process.version} · ${cpus[0]?.model.trim() ?? "unknown CPU"} × ${cpus.length} · kinesis-local at ${KINESIS_ENDPOINT} · ` +
+    `node ${process.version} · ${cpus[0]?.model.trim() ?? "unknown CPU"} × ${cpus.length} · ` +
+      `${emulator ? "a fresh kinesis-local" : "kinesis-local"} at ${endpoint} · ` +
       `${count(n)} records a run on ${SHARDS} shards, BatchSize ${BATCH_SIZE}, ${rounds} round(s)`,
   );
   try {
     await deleteStream((await createStream("probe")).name);
   } catch (err) {
-    throw new Error(
-      `bench/streams needs kinesis-local at ${KINESIS_ENDPOINT} (test/services/up): ${(err as Error).message}`,
-    );
+    kinesis.destroy();
+    await emulator?.stop();
+    throw new Error(`bench/streams cannot use kinesis-local at ${endpoint}: ${(err as Error).message}`);
   }
   const sut = await startSluice();
   try {
@@ -493,5 +532,6 @@ export async function runStreamsBench(options: StreamsBenchOptions = {}): Promis
   } finally {
     await sut.close();
     kinesis.destroy();
+    await emulator?.stop();
   }
 }

@@ -1,5 +1,6 @@
 /**
- * The Kinesis throughput and latency benchmark alone (needs kinesis-local at 127.0.0.1:4567: test/services/up):
+ * The Kinesis throughput and latency benchmark alone (it starts a kinesis-local of its own; BENCH_KINESIS_ENDPOINT
+ * points it at another):
  *
  *   npx vite-node bench/streams/run.ts [--records=N] [--rounds=N] [--no-latency] [--json=FILE] [--check]
  *
