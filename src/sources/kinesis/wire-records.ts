@@ -32,7 +32,8 @@ interface Protocol {
 interface Response {
   statusCode: number;
   headers: Record<string, string | undefined>;
-  body: AsyncIterable<Uint8Array>;
+  /** A stream from Node's HTTP handler; bytes or text from others. */
+  body: AsyncIterable<Uint8Array> | Uint8Array | string | undefined;
 }
 
 /** Makes the client answer GetRecords with the service's JSON as it is (read it through `wireGetRecords`). */
@@ -43,12 +44,21 @@ export function withWireGetRecords(client: KinesisClient): KinesisClient {
     const { statusCode, headers, body } = response as Response;
     if (operation.name !== "GetRecords" || statusCode >= 300)
       return deserialize(operation, context, response);
-    const chunks: Uint8Array[] = [];
-    for await (const chunk of body) chunks.push(chunk);
-    const output = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>;
+    const text = await bodyText(body);
+    const output = (text === "" ? {} : JSON.parse(text)) as Record<string, unknown>;
     // The retry middleware writes its attempt count into $metadata.
     output.$metadata = { httpStatusCode: statusCode, requestId: headers["x-amzn-requestid"] };
     return output;
   };
   return client;
+}
+
+async function bodyText(body: Response["body"]): Promise<string> {
+  if (body === undefined) return "";
+  if (typeof body === "string") return body;
+  if (body instanceof Uint8Array)
+    return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8");
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body) chunks.push(chunk);
+  return Buffer.concat(chunks).toString("utf8");
 }
