@@ -20,7 +20,7 @@ import { JsonEvent } from "../../pipeline/payload-size.js";
 import { type QueueSource, TextRecord } from "../source.js";
 import { AckSequence, type Settlement } from "./ack-sequence.js";
 import { activeMqErrorCode, describeActiveMqError, StompError } from "./activemq-errors.js";
-import { toActiveMqMessage } from "./activemq-event.js";
+import { activeMqMessageJson } from "./activemq-event.js";
 import type { BrokerAccess } from "./broker-access.js";
 import { BrokerSession } from "./broker-session.js";
 import { Deliveries, REDELIVERY_DELAY_MS } from "./deliveries.js";
@@ -40,7 +40,7 @@ interface Consumer {
 export class ActiveMqRecord extends TextRecord {
   constructor(
     id: string,
-    event: Record<string, unknown>,
+    json: string,
     arrivedAt: number,
     readonly message: IMessage,
     /** The subscription the message came on: acknowledgements go back on it, or not at all. */
@@ -48,7 +48,7 @@ export class ActiveMqRecord extends TextRecord {
     /** Local redeliveries so far (the JMS client's redelivery counter). */
     readonly redeliveries: number,
   ) {
-    super(id, JSON.stringify(event), arrivedAt, event);
+    super(id, json, arrivedAt);
   }
 }
 
@@ -168,7 +168,7 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
 
   private record(message: IMessage, consumer: Consumer, redeliveries: number): ActiveMqRecord {
     const receivedAt = Date.now();
-    const event = toActiveMqMessage(message, {
+    const json = activeMqMessageJson(message, {
       queue: this.access.queue,
       redelivered: redeliveries > 0,
       receivedAt,
@@ -176,7 +176,7 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
     const arrivedAt = Number(message.headers.timestamp ?? receivedAt);
     return new ActiveMqRecord(
       message.headers["message-id"] ?? "",
-      event,
+      json,
       arrivedAt,
       message,
       consumer,

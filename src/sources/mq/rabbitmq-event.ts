@@ -6,8 +6,12 @@
  * Java's medium date-time format.
  */
 import type { MessageProperties } from "amqplib";
+import { jsonOrNull } from "../json-text.js";
 
-/** The message as its entry's JSON text, written directly: a queue can bring tens of thousands a second. */
+/**
+ * The message as its entry's JSON text, written directly (a queue can bring tens of thousands a second); a
+ * property absent from the message is null, as the Java client shows it.
+ */
 export function rabbitMqMessageJson(
   properties: MessageProperties,
   content: Buffer,
@@ -18,18 +22,15 @@ export function rabbitMqMessageJson(
   const timestamp =
     typeof p.timestamp === "number" ? JSON.stringify(javaMediumDateTime(p.timestamp)) : "null";
   return (
-    `{"basicProperties":{"contentType":${orNull(p.contentType)},"contentEncoding":${orNull(p.contentEncoding)},` +
-    `"headers":${headers},"deliveryMode":${orNull(p.deliveryMode)},"priority":${orNull(p.priority)},` +
-    `"correlationId":${orNull(p.correlationId)},"replyTo":${orNull(p.replyTo)},` +
-    `"expiration":${orNull(p.expiration)},"messageId":${orNull(p.messageId)},"timestamp":${timestamp},` +
-    `"type":${orNull(p.type)},"userId":${orNull(p.userId)},"appId":${orNull(p.appId)},` +
-    `"clusterId":${orNull(p.clusterId)},"bodySize":${content.length}},` +
+    `{"basicProperties":{"contentType":${jsonOrNull(p.contentType)},"contentEncoding":${jsonOrNull(p.contentEncoding)},` +
+    `"headers":${headers},"deliveryMode":${jsonOrNull(p.deliveryMode)},"priority":${jsonOrNull(p.priority)},` +
+    `"correlationId":${jsonOrNull(p.correlationId)},"replyTo":${jsonOrNull(p.replyTo)},` +
+    `"expiration":${jsonOrNull(p.expiration)},"messageId":${jsonOrNull(p.messageId)},"timestamp":${timestamp},` +
+    `"type":${jsonOrNull(p.type)},"userId":${jsonOrNull(p.userId)},"appId":${jsonOrNull(p.appId)},` +
+    `"clusterId":${jsonOrNull(p.clusterId)},"bodySize":${content.length}},` +
     `"redelivered":${redelivered},"data":"${content.toString("base64")}"}`
   );
 }
-
-/** A property absent from the message is null, as the Java client shows it. */
-const orNull = (value: unknown) => (value === undefined || value === null ? "null" : JSON.stringify(value));
 
 /**
  * A header value as the Java client's types serialise: LongString as its bytes, tables and arrays walked. Java
