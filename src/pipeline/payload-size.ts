@@ -1,6 +1,7 @@
 /**
  * The 6 MB invoke payload and each record's share of it. A source sets `SourceRecord.bytes` (and keeps `json`)
- * with `sizedJson(event)`; the batcher adds the shares up against `MAX_PAYLOAD_BYTES`.
+ * with `sizedJson(event)`, or with `jsonBytes(json)` when it writes the text itself (TextRecord); the batcher
+ * adds the shares up against `MAX_PAYLOAD_BYTES`.
  */
 
 /**

@@ -21,8 +21,20 @@ export interface WireGetRecordsOutput {
   MillisBehindLatest?: number;
 }
 
-/** The output a client `withWireGetRecords` made answers GetRecords with. */
-export const wireGetRecords = (output: GetRecordsCommandOutput) => output as unknown as WireGetRecordsOutput;
+/**
+ * The output a client `withWireGetRecords` made answers GetRecords with. Its first record is checked, so that a
+ * client that decoded the answer after all (an SDK whose protocol object changed) fails loudly rather than
+ * writing bytes and dates into events.
+ */
+export function wireGetRecords(output: GetRecordsCommandOutput): WireGetRecordsOutput {
+  const wire = output as unknown as WireGetRecordsOutput;
+  const first = wire.Records?.[0];
+  if (first && (typeof first.Data !== "string" || typeof first.ApproximateArrivalTimestamp !== "number"))
+    throw new TypeError(
+      "GetRecords was answered decoded, not as the service's JSON (see withWireGetRecords)",
+    );
+  return wire;
+}
 
 /** What this file uses of the SDK's protocol object, whose declared type is a union of its versions. */
 interface Protocol {
@@ -39,6 +51,8 @@ interface Response {
 /** Makes the client answer GetRecords with the service's JSON as it is (read it through `wireGetRecords`). */
 export function withWireGetRecords(client: KinesisClient): KinesisClient {
   const protocol = client.config.protocol as unknown as Protocol;
+  if (typeof protocol?.deserializeResponse !== "function")
+    throw new TypeError("this AWS SDK's Kinesis client has no protocol object to read GetRecords through");
   const deserialize = protocol.deserializeResponse.bind(protocol);
   protocol.deserializeResponse = async (operation, context, response) => {
     const { statusCode, headers, body } = response as Response;
@@ -46,8 +60,13 @@ export function withWireGetRecords(client: KinesisClient): KinesisClient {
       return deserialize(operation, context, response);
     const text = await bodyText(body);
     const output = (text === "" ? {} : JSON.parse(text)) as Record<string, unknown>;
-    // The retry middleware writes its attempt count into $metadata.
-    output.$metadata = { httpStatusCode: statusCode, requestId: headers["x-amzn-requestid"] };
+    // As the SDK fills it in; the retry middleware then adds its attempt count.
+    output.$metadata = {
+      httpStatusCode: statusCode,
+      requestId: headers["x-amzn-requestid"] ?? headers["x-amzn-request-id"] ?? headers["x-amz-request-id"],
+      extendedRequestId: headers["x-amz-id-2"],
+      cfId: headers["x-amz-cf-id"],
+    };
     return output;
   };
   return client;

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { wireGetRecords, withWireGetRecords } from "../../../src/sources/kinesis/wire-records.js";
 
 /** A Kinesis client whose every call is answered with `status` and `body`, as Node's HTTP handler would. */
-function answering(status: number, body: unknown, headers: Record<string, string> = {}) {
+function answering(status: number, body: unknown, { wire = true } = {}) {
   const seen: string[] = [];
   const client = new KinesisClient({
     region: "us-east-1",
@@ -22,18 +22,14 @@ function answering(status: number, body: unknown, headers: Record<string, string
         return {
           response: {
             statusCode: status,
-            headers: {
-              "content-type": "application/x-amz-json-1.1",
-              "x-amzn-requestid": "req-1",
-              ...headers,
-            },
+            headers: { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": "req-1" },
             body: Readable.from([Buffer.from(JSON.stringify(body))]),
           },
         };
       },
     },
   });
-  return { client: withWireGetRecords(client), seen };
+  return { client: wire ? withWireGetRecords(client) : client, seen };
 }
 
 const WIRE = {
@@ -60,6 +56,12 @@ describe("withWireGetRecords", () => {
     // Base64 text and epoch seconds, not the bytes and the Date the SDK would make of them.
     expect(rest).toEqual(WIRE);
     expect($metadata).toMatchObject({ httpStatusCode: 200, requestId: "req-1", attempts: 1 });
+  });
+
+  it("refuses an answer the SDK decoded, rather than write bytes and dates into events", async () => {
+    const { client } = answering(200, WIRE, { wire: false });
+    const out = await client.send(new GetRecordsCommand({ ShardIterator: "it" }));
+    expect(() => wireGetRecords(out)).toThrow(/answered decoded/);
   });
 
   it("leaves errors to the SDK, which throws its exception classes", async () => {
