@@ -3,7 +3,7 @@
  * handler at low load, on each of two brokers (RabbitMQ over AMQP 0-9-1, ActiveMQ over STOMP), for two contenders
  * on the same broker in the same run:
  *
- *   (a) bare consumer: the client library Sluice uses (amqplib; @stomp/stompjs over @stomp/tcp-wrapper), gathering
+ *   (a) bare consumer: the client library Sluice uses (amqplib; @stomp/stompjs over Sluice's STOMP socket), gathering
  *       BATCH_SIZE messages, a no-op, then one acknowledgement for the batch (AMQP basic.ack with `multiple`;
  *       STOMP `ack: client`, which is cumulative): the ceiling. Its prefetch is the issue's, BATCH_SIZE, for each
  *       of the batches Sluice runs at once (RabbitMQ 1, ActiveMQ 5);
