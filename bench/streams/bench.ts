@@ -18,9 +18,7 @@
 
 import { readFileSync } from "node:fs";
 import { Agent } from "node:http";
-import { createRequire } from "node:module";
 import os from "node:os";
-import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   CreateStreamCommand,
@@ -36,6 +34,7 @@ import {
 } from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { type Child, freePort, startChild } from "../../src/dev/child-process.js";
+import { kinesisLocalLaunch } from "../../src/dev/emulators.js";
 import { sleep as abortableSleep } from "../../src/runtime/sleep.js";
 import { count, markdownTable, rate, ratio } from "../filter/table.js";
 import {
@@ -126,7 +125,7 @@ let kinesis: KinesisClient;
  */
 async function startKinesisLocal(): Promise<Child> {
   const [port, tlsPort] = await Promise.all([freePort(), freePort()]);
-  const main = createRequire(import.meta.url).resolve("kinesis-local");
+  const { main, env } = kinesisLocalLaunch(port, tlsPort);
   const bindLocalhost = fileURLToPath(new URL("../../test/services/bind-localhost.cjs", import.meta.url));
   return startChild(
     "kinesis-local",
@@ -134,11 +133,8 @@ async function startKinesisLocal(): Promise<Child> {
     process.execPath,
     ["--require", bindLocalhost, main],
     {
-      KINESIS_MOCK_PLAIN_PORT: String(port),
-      KINESIS_MOCK_TLS_PORT: String(tlsPort),
-      KINESIS_MOCK_CERT_PATH: join(dirname(main), "server.json"),
+      ...env,
       SHARD_LIMIT: "1000000",
-      CREATE_STREAM_DURATION: "50ms",
     },
   );
 }

@@ -72,18 +72,14 @@ async function startFauxqs(): Promise<Child> {
 
 async function startKinesis(stateDir: string | undefined): Promise<Child> {
   const [port, tlsPort] = await Promise.all([freePort(), freePort()]);
-  const main = createRequire(import.meta.url).resolve("kinesis-local");
+  const { main, env } = kinesisLocalLaunch(port, tlsPort);
   return startChild(
     "kinesis-local",
     `http://127.0.0.1:${port}`,
     process.execPath,
     ["--import", pathToFileURL(join(here, "bind-localhost.js")).href, main],
     {
-      KINESIS_MOCK_PLAIN_PORT: String(port),
-      KINESIS_MOCK_TLS_PORT: String(tlsPort),
-      KINESIS_MOCK_CERT_PATH: join(dirname(main), "server.json"),
-      // A stream turns ACTIVE in 50 ms rather than 500, so `--example` and tests do not wait on it.
-      CREATE_STREAM_DURATION: "50ms",
+      ...env,
       ...(stateDir
         ? {
             SHOULD_PERSIST_DATA: "true",
@@ -94,6 +90,21 @@ async function startKinesis(stateDir: string | undefined): Promise<Child> {
         : {}),
     },
   );
+}
+
+/** kinesis-local's entry point, and its settings to serve plain HTTP on `port` (TLS on `tlsPort`). */
+export function kinesisLocalLaunch(port: number, tlsPort: number): { main: string; env: NodeJS.ProcessEnv } {
+  const main = createRequire(import.meta.url).resolve("kinesis-local");
+  return {
+    main,
+    env: {
+      KINESIS_MOCK_PLAIN_PORT: String(port),
+      KINESIS_MOCK_TLS_PORT: String(tlsPort),
+      KINESIS_MOCK_CERT_PATH: join(dirname(main), "server.json"),
+      // A stream turns ACTIVE in 50 ms rather than 500, so `--example`, tests and benchmarks do not wait on it.
+      CREATE_STREAM_DURATION: "50ms",
+    },
+  };
 }
 
 async function startDynamodb(options: EmulatorOptions, notices: string[]): Promise<Child | undefined> {
