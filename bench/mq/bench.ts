@@ -25,7 +25,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { Client, type IFrame, type IMessage, type StompSubscription } from "@stomp/stompjs";
 import { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, connect } from "amqplib";
-import { MQ_CONCURRENCY, mqPrefetch } from "../../src/runtime/workers.js";
+import { activeMqPrefetch, MQ_CONCURRENCY, rabbitMqPrefetch } from "../../src/runtime/workers.js";
 import { StompTcpSocket } from "../../src/sources/mq/stomp-socket.js";
 import { count, markdownTable, rate, ratio } from "../filter/table.js";
 import {
@@ -473,6 +473,12 @@ const mappingOf = (broker: Broker, FunctionName: string, queue: string, windowSe
   ...(windowSeconds === undefined ? {} : { MaximumBatchingWindowInSeconds: windowSeconds }),
 });
 
+/** What Sluice lets the broker push ahead: RabbitMQ's one consumer, or each of ActiveMQ's subscriptions. */
+const sluicePrefetch = (broker: BrokerName, concurrency: number) =>
+  broker === "rabbitmq"
+    ? String(rabbitMqPrefetch(BATCH_SIZE, concurrency))
+    : `${activeMqPrefetch(BATCH_SIZE)} a subscription`;
+
 const since = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e9;
 
 /** (a) on a fresh pre-loaded queue: messages/s from its basic.consume/SUBSCRIBE to N acknowledged. */
@@ -624,7 +630,7 @@ async function runBroker(
   log(
     `### ${broker.label}\n\n${broker.endpoint}: bare consumer prefetch ${knobs.bare.prefetch}, ` +
       `${knobs.bare.ack === "batch" ? "one cumulative ack a batch" : "an ack a message"}; ` +
-      `sluice ${concurrency} batch(es) at a time, prefetch ${mqPrefetch(BATCH_SIZE, concurrency)}, ` +
+      `sluice ${concurrency} batch(es) at a time, prefetch ${sluicePrefetch(broker.name, concurrency)}, ` +
       `batching window ${window}`,
   );
   // Warm-up: a small run of each, so no contender is timed cold (connections, Sluice's worker threads).

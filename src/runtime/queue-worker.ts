@@ -51,8 +51,6 @@ export class QueueWorker<R extends SourceRecord> {
   /** Aborted only when Sluice shuts down: see stop(). */
   private readonly longPolls = new AbortController();
   private readonly pollers = new Set<Promise<void>>();
-  /** The running pollers' numbers, 0 up: each receives as that consumer of the source. */
-  private readonly slots = new Set<number>();
   private readonly labels;
   private target: number;
   /** Pollers on their way out after a scale-down. */
@@ -108,14 +106,10 @@ export class QueueWorker<R extends SourceRecord> {
 
   private fill(): void {
     while (this.pollers.size - this.retiring < this.target && !this.controller.signal.aborted) {
-      let slot = 0;
-      while (this.slots.has(slot)) slot++;
-      this.slots.add(slot);
-      const poller: Promise<void> = this.poll(slot)
+      const poller: Promise<void> = this.poll()
         .catch((err: unknown) => this.options.log.error({ err, uuid: this.options.uuid }, "poller failed"))
         .finally(() => {
           this.pollers.delete(poller);
-          this.slots.delete(slot);
           this.fill();
         });
       this.pollers.add(poller);
@@ -141,7 +135,7 @@ export class QueueWorker<R extends SourceRecord> {
    * One poller: receives into its own batcher and invokes each batch the batcher cuts, one at a time. Records a
    * byte cut left over stay for the poller's next batch. SQS's window runs from the previous invocation's end.
    */
-  private async poll(slot: number): Promise<void> {
+  private async poll(): Promise<void> {
     const { source, batchSize, windowMs, windowStartsAt } = this.options;
     const { signal } = this.controller;
     const batcher = new Batcher<R>({
@@ -184,7 +178,6 @@ export class QueueWorker<R extends SourceRecord> {
           waitMs,
           source.cancellableReceive ? signal : this.longPolls.signal,
           batcher,
-          slot,
         ))
           ready.push(cut.records);
         failures = 0;
@@ -210,10 +203,9 @@ export class QueueWorker<R extends SourceRecord> {
     waitMs: number,
     signal: AbortSignal,
     batcher: Batcher<R>,
-    slot: number,
   ): Promise<Batch<R>[]> {
     const { source, filter, metrics, batchSize } = this.options;
-    const received = await source.receive(max, waitMs, signal, slot);
+    const received = await source.receive(max, waitMs, signal);
     if (received.length >= Math.min(batchSize, source.maxPerReceive)) this.signals.full++;
     else if (received.length === 0) this.signals.empty++;
     metrics.polled.inc(this.labels, received.length);

@@ -42,10 +42,16 @@ export const SQS_IDLE_CONCURRENCY = 2;
 /** Amazon MQ's concurrent batches per mapping (reference/aws-esm-facts.md §6.5). */
 export const MQ_CONCURRENCY = { activemq: 5, rabbitmq: 1 } as const;
 /**
- * Messages an Amazon MQ consumer lets the broker send ahead: a batch more than the pollers hold, so that the
- * broker keeps sending while their batches are invoked.
+ * Messages the broker may push ahead of Sluice's acknowledgements, per consumer. RabbitMQ (one consumer for all
+ * pollers): what the pollers hold, plus headroom of at least RABBITMQ_HEADROOM messages, so that the broker keeps
+ * sending through an invocation, the acknowledgement's way back and a collector pause; with one batch of
+ * headroom it stopped for each of them (bench/mq). ActiveMQ (a subscription per poller): its poller's batch and
+ * one more; deeper, the main thread, which parses every STOMP frame, only holds more of them (bench/mq).
  */
-export const mqPrefetch = (batchSize: number, concurrency: number) => batchSize * (concurrency + 1);
+const RABBITMQ_HEADROOM = 500;
+export const rabbitMqPrefetch = (batchSize: number, concurrency: number) =>
+  batchSize * concurrency + Math.max(batchSize, RABBITMQ_HEADROOM);
+export const activeMqPrefetch = (batchSize: number) => batchSize * 2;
 
 /** The batching window of Amazon MQ, Kafka and DocumentDB mappings: AWS's default for them is 500 ms. */
 const brokerWindowMs = (config: EventSourceMapping["config"]) =>
@@ -184,8 +190,8 @@ function mqSource(
   concurrency: number,
 ): QueueSource<SourceRecord> {
   return access.engine === "rabbitmq"
-    ? new RabbitMqSource(brokerArn, access, mqPrefetch(batchSize, concurrency))
-    : new ActiveMqSource(brokerArn, access, concurrency, mqPrefetch(batchSize, 1));
+    ? new RabbitMqSource(brokerArn, access, rabbitMqPrefetch(batchSize, concurrency))
+    : new ActiveMqSource(brokerArn, access, concurrency, activeMqPrefetch(batchSize));
 }
 
 /**

@@ -46,10 +46,9 @@ export interface QueueSource<R extends SourceRecord = SourceRecord> {
   readonly cancellableReceive: boolean;
   /**
    * Up to `max` records (at most maxPerReceive), waiting up to `waitMs` for the first; an aborted signal ends the
-   * wait early. `poller` numbers the poller asking, 0 up: a source with a consumer per poller (ActiveMQ, as a
-   * JMS client has a session each) serves it from that consumer.
+   * wait early.
    */
-  receive(max: number, waitMs: number, signal: AbortSignal, poller: number): Promise<R[]>;
+  receive(max: number, waitMs: number, signal: AbortSignal): Promise<R[]>;
   /** The records are done with: delete / ack them. Resolves with the ids the broker confirmed. */
   ack(records: readonly R[]): Promise<string[]>;
   /** The function's event for a batch, in AWS's shape (`{"Records": [...]}` for SQS). */

@@ -349,6 +349,24 @@ describe("ActiveMQ to a handler function", () => {
     await unmap(uuid);
   }, 40_000);
 
+  it("gathers what its 5 subscriptions bring into one batch, not a partial batch per poller", async () => {
+    const queue = uniqueName("q");
+    const uuid = await mapActive(queue, { BatchSize: 10, MaximumBatchingWindowInSeconds: 3 });
+    // Once the first message is delivered, all 5 subscriptions are in place.
+    await sendActive(queue, [{ body: "first" }]);
+    await eventually(async () => (activeMessages(queue).length === 1 ? true : undefined), 15_000);
+    // Sent one at a time, each after the broker's receipt for the one before: the broker hands them out over
+    // the subscriptions in turn.
+    await sendActive(
+      queue,
+      Array.from({ length: 10 }, (_, i) => ({ body: `m${i}` })),
+    );
+    await eventually(async () => (activeMessages(queue).length === 11 ? true : undefined), 15_000);
+    const sizes = activeBatches(queue).map((b) => b.event.messages?.length);
+    expect(sizes).toEqual([1, 10]);
+    await unmap(uuid);
+  }, 40_000);
+
   it("reports wrong credentials with EVENT_SOURCE_AUTHN_ERROR", async () => {
     const uuid = await mapActive(uniqueName("q"), {}, WRONG_SECRET);
     const state = await stateOf(uuid, (b) => b.StateTransitionReason === "EVENT_SOURCE_AUTHN_ERROR");

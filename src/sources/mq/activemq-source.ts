@@ -1,9 +1,12 @@
 /**
  * An ActiveMQ queue as a QueueSource, over STOMP (@stomp/stompjs): one connection per mapping and, as the JMS
- * client Lambda uses has a session per consumer, one subscription per poller, each prefetching two batches. A
- * subscription is in `ack: client` mode, whose ACK is cumulative: one frame acknowledges a batch, sent once the
+ * client Lambda uses has a session per consumer, one subscription per poller, each prefetching two batches. The
+ * subscriptions feed one buffer that every poller takes from, so that a quiet queue's messages gather in one
+ * batch, not in one partial batch per poller each waiting out the window. A subscription is in `ack: client`
+ * mode, whose ACK is cumulative: one frame acknowledges what a batch holds of that subscription, sent once the
  * batch's invocation succeeded (or the filter dropped its messages) and everything delivered before it on that
- * subscription is settled too (AckSequence).
+ * subscription is settled too (AckSequence). A failed batch so holds back the acknowledgements of later batches
+ * on the same subscriptions until it is settled, after at most its redeliveries.
  *
  * Redelivery is the JMS client's, as Lambda uses it: the ActiveMQ client's default policy redelivers a failed
  * message locally, 1 s later, up to 6 times (reference/aws-esm-facts.md §6.4), then acknowledges it as poison,
@@ -27,11 +30,9 @@ import { StompTcpSocket, StompTlsSocket } from "./stomp-socket.js";
 export const MAX_REDELIVERIES = 6;
 const CONNECT_TIMEOUT_MS = 10_000;
 
-/** A subscription of one connection, which one poller reads. */
+/** A subscription of one connection. */
 interface Consumer {
   client: Client;
-  /** Which poller's: where its redeliveries go back to. */
-  index: number;
   sequence: AckSequence<IMessage>;
 }
 
@@ -54,8 +55,8 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
   readonly maxPerReceive: number;
   readonly cancellableReceive = true;
   readonly envelopeBytes: number;
-  /** One buffer per poller, each fed by that poller's subscription. */
-  private readonly deliveries: Deliveries<ActiveMqRecord>[];
+  /** What the subscriptions brought and no poller has taken yet. */
+  private readonly deliveries = new Deliveries<ActiveMqRecord>();
   private readonly eventPrefix: string;
   private readonly session: BrokerSession<Client>;
 
@@ -63,28 +64,23 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
     brokerArn: string,
     private readonly access: BrokerAccess,
     /** Pollers, and so subscriptions. */
-    consumers: number,
+    private readonly consumers: number,
     /** Messages each subscription lets the broker send ahead. */
     private readonly prefetch: number,
   ) {
     this.maxPerReceive = prefetch;
-    this.deliveries = Array.from({ length: consumers }, () => new Deliveries<ActiveMqRecord>());
     this.session = new BrokerSession<Client>(
       () => this.open(),
       (client) => client.deactivate(),
-      this.deliveries,
+      [this.deliveries],
     );
     this.eventPrefix = `{"eventSource":"aws:mq","eventSourceArn":${JSON.stringify(brokerArn)},"messages":[`;
     this.envelopeBytes = Buffer.byteLength(`${this.eventPrefix}]}`);
   }
 
-  async receive(max: number, waitMs: number, signal: AbortSignal, poller: number): Promise<ActiveMqRecord[]> {
+  async receive(max: number, waitMs: number, signal: AbortSignal): Promise<ActiveMqRecord[]> {
     await this.session.connected();
-    return (this.deliveries[poller % this.deliveries.length] as Deliveries<ActiveMqRecord>).take(
-      max,
-      waitMs,
-      signal,
-    );
+    return this.deliveries.take(max, waitMs, signal);
   }
 
   batchEvent(records: readonly ActiveMqRecord[]): unknown {
@@ -102,10 +98,13 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
     const again = records.filter((r) => r.redeliveries < MAX_REDELIVERIES);
     if (again.length === 0) return;
     this.session.later(() => {
-      // Back to the poller they came from, before its newer messages, as a JMS session redelivers. Messages of
-      // a connection since lost are the broker's again.
-      for (const r of again.filter((r) => r.consumer.client.connected))
-        this.buffer(r.consumer).unshift([this.record(r.message, r.consumer, r.redeliveries + 1)]);
+      // Before newer messages, as a JMS session redelivers. Messages of a connection since lost are the
+      // broker's again.
+      this.deliveries.unshift(
+        again
+          .filter((r) => r.consumer.client.connected)
+          .map((r) => this.record(r.message, r.consumer, r.redeliveries + 1)),
+      );
     }, REDELIVERY_DELAY_MS);
   }
 
@@ -151,10 +150,6 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
       }
     }
     return settled;
-  }
-
-  private buffer(consumer: Consumer): Deliveries<ActiveMqRecord> {
-    return this.deliveries[consumer.index] as Deliveries<ActiveMqRecord>;
   }
 
   private record(message: IMessage, consumer: Consumer, redeliveries: number): ActiveMqRecord {
@@ -208,13 +203,13 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
         logRawCommunication: true,
         onConnect: () => {
           opened = true;
-          for (let index = 0; index < this.deliveries.length; index++) {
-            const consumer: Consumer = { client, index, sequence: new AckSequence() };
+          for (let n = 0; n < this.consumers; n++) {
+            const consumer: Consumer = { client, sequence: new AckSequence() };
             client.subscribe(
               `/queue/${queue}`,
               (message) => {
                 consumer.sequence.add(message);
-                this.buffer(consumer).push(this.record(message, consumer, 0));
+                this.deliveries.push(this.record(message, consumer, 0));
               },
               { ack: "client", "activemq.prefetchSize": String(this.prefetch) },
             );

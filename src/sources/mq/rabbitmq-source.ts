@@ -1,6 +1,6 @@
 /**
  * A RabbitMQ queue as a QueueSource, over AMQP 0-9-1 (amqplib). One connection and one channel per mapping
- * consume the queue with manual acknowledgement and a prefetch of a batch more than the pollers hold; the
+ * consume the queue with manual acknowledgement and a prefetch of more than the pollers hold; the
  * pollers take what the broker pushes. A message is acknowledged only after its batch's invocation succeeded (or
  * the filter dropped it), a batch in one frame where it can be (UnsettledTags). A failed batch is requeued (basic.nack) after a redelivery delay, so the broker's own rules
  * decide when a message has been tried enough: a quorum queue's `x-delivery-limit`, then its dead-letter
@@ -62,7 +62,7 @@ export class RabbitMqSource implements QueueSource<RabbitMqRecord> {
   constructor(
     brokerArn: string,
     private readonly access: BrokerAccess,
-    /** Records every poller may hold at once: BatchSize × concurrency. */
+    /** Messages the broker may push ahead of the acknowledgements (rabbitMqPrefetch). */
     private readonly prefetch: number,
   ) {
     this.maxPerReceive = prefetch;
