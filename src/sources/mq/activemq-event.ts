@@ -25,31 +25,45 @@ const STANDARD_HEADERS = new Set([
   "type",
 ]);
 
-/** The message as its entry's JSON text, written directly: a queue can bring tens of thousands a second. */
-export function activeMqMessageJson(
-  message: IMessage,
-  { queue, redelivered, receivedAt }: { queue: string; redelivered: boolean; receivedAt: number },
-): string {
-  const h = message.headers;
-  const timestamp = JSON.stringify(Number(h.timestamp ?? receivedAt));
-  let properties = "";
-  for (const [name, value] of Object.entries(h)) {
-    if (STANDARD_HEADERS.has(name)) continue;
-    properties += `${properties === "" ? "" : ","}${JSON.stringify(name)}:${JSON.stringify(value)}`;
-  }
-  const id = h["message-id"];
-  const body = message.binaryBody;
-  // JMS DeliveryMode: NON_PERSISTENT 1, PERSISTENT 2.
-  return (
-    `{${id === undefined ? "" : `"messageID":${JSON.stringify(id)},`}` +
-    `"messageType":"${h["content-length"] === undefined ? "jms/text-message" : "jms/bytes-message"}",` +
-    `"deliveryMode":${h.persistent === "true" ? 2 : 1},"replyTo":${jsonOrNull(h["reply-to"])},` +
-    `"type":${jsonOrNull(h.type)},"expiration":${JSON.stringify(h.expires ?? "0")},` +
-    `"priority":${JSON.stringify(Number(h.priority ?? 4))},"correlationId":${jsonOrNull(h["correlation-id"])},` +
-    `"redelivered":${redelivered || h.redelivered === "true"},` +
-    `"destination":{"physicalName":${JSON.stringify(queue)}},` +
-    `"data":"${Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("base64")}",` +
-    `"timestamp":${timestamp},"brokerInTime":${timestamp},"brokerOutTime":${receivedAt}` +
-    `${properties === "" ? "" : `,"properties":{${properties}}`}}`
-  );
+/**
+ * Writes a queue's messages as their entries' JSON text, directly: a queue can bring tens of thousands a second.
+ * The queue's name is written as JSON once, not once a message.
+ */
+export function activeMqMessageWriter(
+  queue: string,
+): (message: IMessage, at: { redelivered: boolean; receivedAt: number }) => string {
+  const destination = `"destination":{"physicalName":${JSON.stringify(queue)}},`;
+  return (message, { redelivered, receivedAt }) => {
+    const h = message.headers;
+    const timestamp = JSON.stringify(h.timestamp === undefined ? receivedAt : Number(h.timestamp));
+    let properties = "";
+    // for...in, not Object.entries: no array per header, a third of this function's time.
+    for (const name in h) {
+      if (STANDARD_HEADERS.has(name)) continue;
+      properties += `${properties === "" ? "" : ","}${JSON.stringify(name)}:${JSON.stringify(h[name])}`;
+    }
+    const id = h["message-id"];
+    const body = message.binaryBody;
+    // JMS DeliveryMode: NON_PERSISTENT 1, PERSISTENT 2.
+    return (
+      `{${id === undefined ? "" : `"messageID":${JSON.stringify(id)},`}` +
+      `"messageType":"${h["content-length"] === undefined ? "jms/text-message" : "jms/bytes-message"}",` +
+      `"deliveryMode":${h.persistent === "true" ? 2 : 1},"replyTo":${jsonOrNull(h["reply-to"])},` +
+      `"type":${jsonOrNull(h.type)},"expiration":${JSON.stringify(h.expires ?? "0")},` +
+      `"priority":${JSON.stringify(Number(h.priority ?? 4))},"correlationId":${jsonOrNull(h["correlation-id"])},` +
+      `"redelivered":${redelivered || h.redelivered === "true"},` +
+      destination +
+      `"data":"${Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("base64")}",` +
+      `"timestamp":${timestamp},"brokerInTime":${timestamp},"brokerOutTime":${receivedAt}` +
+      `${properties === "" ? "" : `,"properties":{${properties}}`}}`
+    );
+  };
 }
+
+/**
+ * The entry of a message delivered again (a local redelivery): only its `redelivered` flag changes. The first
+ * `,"redelivered":false,` is the entry's own: every value before it is a JSON number, null or string, and a
+ * quote inside a JSON string is always escaped.
+ */
+export const redeliveredJson = (json: string) =>
+  json.replace(',"redelivered":false,', ',"redelivered":true,');

@@ -20,7 +20,7 @@ import { JsonEvent } from "../../pipeline/payload-size.js";
 import { type QueueSource, TextRecord } from "../source.js";
 import { AckSequence, type Settlement } from "./ack-sequence.js";
 import { activeMqErrorCode, describeActiveMqError, StompError } from "./activemq-errors.js";
-import { activeMqMessageJson } from "./activemq-event.js";
+import { activeMqMessageWriter, redeliveredJson } from "./activemq-event.js";
 import type { BrokerAccess } from "./broker-access.js";
 import { BrokerSession } from "./broker-session.js";
 import { Deliveries, REDELIVERY_DELAY_MS } from "./deliveries.js";
@@ -30,10 +30,11 @@ import { StompTcpSocket, StompTlsSocket } from "./stomp-socket.js";
 export const MAX_REDELIVERIES = 6;
 const CONNECT_TIMEOUT_MS = 10_000;
 
-/** A subscription of one connection. */
+/** A subscription of one connection, and its deliveries' acknowledgement ids in order. */
 interface Consumer {
   client: Client;
-  sequence: AckSequence<IMessage>;
+  subscriptionId: string;
+  sequence: AckSequence<string>;
 }
 
 export class ActiveMqRecord extends TextRecord {
@@ -41,7 +42,11 @@ export class ActiveMqRecord extends TextRecord {
     id: string,
     json: string,
     arrivedAt: number,
-    readonly message: IMessage,
+    /**
+     * What an ACK or NACK names (STOMP 1.2: the delivery's `ack` header). Only this is kept of the frame, so
+     * that the frame is garbage as soon as the message is read: a prefetch holds thousands.
+     */
+    readonly ackId: string,
     /** The subscription the message came on: acknowledgements go back on it, or not at all. */
     readonly consumer: Consumer,
     /** Local redeliveries so far (the JMS client's redelivery counter). */
@@ -58,6 +63,7 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
   /** What the subscriptions brought and no poller has taken yet. */
   private readonly deliveries = new Deliveries<ActiveMqRecord>();
   private readonly eventPrefix: string;
+  private readonly writeMessage: ReturnType<typeof activeMqMessageWriter>;
   private readonly session: BrokerSession<Client>;
 
   constructor(
@@ -69,6 +75,7 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
     private readonly prefetch: number,
   ) {
     this.maxPerReceive = prefetch;
+    this.writeMessage = activeMqMessageWriter(access.queue);
     this.session = new BrokerSession<Client>(
       () => this.open(),
       (client) => client.deactivate(),
@@ -103,7 +110,17 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
       this.deliveries.unshift(
         again
           .filter((r) => r.consumer.client.connected)
-          .map((r) => this.record(r.message, r.consumer, r.redeliveries + 1)),
+          .map(
+            (r) =>
+              new ActiveMqRecord(
+                r.id,
+                redeliveredJson(r.json),
+                r.arrivedAt,
+                r.ackId,
+                r.consumer,
+                r.redeliveries + 1,
+              ),
+          ),
       );
     }, REDELIVERY_DELAY_MS);
   }
@@ -133,18 +150,18 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
    * connection since lost are the broker's again. Resolves with the ids settled.
    */
   private settle(records: readonly ActiveMqRecord[], how: Settlement): string[] {
-    const byConsumer = new Map<Consumer, IMessage[]>();
+    const byConsumer = new Map<Consumer, string[]>();
     const settled: string[] = [];
     for (const record of records) {
       if (!record.consumer.client.connected) continue;
       const group = byConsumer.get(record.consumer);
-      if (group) group.push(record.message);
-      else byConsumer.set(record.consumer, [record.message]);
+      if (group) group.push(record.ackId);
+      else byConsumer.set(record.consumer, [record.ackId]);
       settled.push(record.id);
     }
-    for (const [consumer, messages] of byConsumer) {
+    for (const [{ client, subscriptionId, sequence }, ackIds] of byConsumer) {
       try {
-        for (const frame of consumer.sequence.settle(messages, how)) frame.item[frame.how]();
+        for (const frame of sequence.settle(ackIds, how)) client[frame.how](frame.item, subscriptionId);
       } catch {
         // The connection closed meanwhile: the broker has them back.
       }
@@ -152,22 +169,15 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
     return settled;
   }
 
-  private record(message: IMessage, consumer: Consumer, redeliveries: number): ActiveMqRecord {
+  /** A message just delivered on `consumer`, as a record. */
+  private record(message: IMessage, consumer: Consumer): ActiveMqRecord {
+    const { headers } = message;
     const receivedAt = Date.now();
-    const json = activeMqMessageJson(message, {
-      queue: this.access.queue,
-      redelivered: redeliveries > 0,
-      receivedAt,
-    });
-    const arrivedAt = Number(message.headers.timestamp ?? receivedAt);
-    return new ActiveMqRecord(
-      message.headers["message-id"] ?? "",
-      json,
-      arrivedAt,
-      message,
-      consumer,
-      redeliveries,
-    );
+    const json = this.writeMessage(message, { redelivered: false, receivedAt });
+    const arrivedAt = Number(headers.timestamp ?? receivedAt);
+    // STOMP 1.2 acknowledges a delivery by its `ack` header, earlier versions by the message id.
+    const ackId = (consumer.client.connectedVersion === "1.2" ? headers.ack : headers["message-id"]) ?? "";
+    return new ActiveMqRecord(headers["message-id"] ?? "", json, arrivedAt, ackId, consumer, 0);
   }
 
   /** Connects to the first endpoint that answers (an active/standby pair: the active one), then subscribes. */
@@ -204,14 +214,15 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
         onConnect: () => {
           opened = true;
           for (let n = 0; n < this.consumers; n++) {
-            const consumer: Consumer = { client, sequence: new AckSequence() };
+            const consumer: Consumer = { client, subscriptionId: `sub-${n}`, sequence: new AckSequence() };
             client.subscribe(
               `/queue/${queue}`,
               (message) => {
-                consumer.sequence.add(message);
-                this.deliveries.push(this.record(message, consumer, 0));
+                const record = this.record(message, consumer);
+                consumer.sequence.add(record.ackId);
+                this.deliveries.push(record);
               },
-              { ack: "client", "activemq.prefetchSize": String(this.prefetch) },
+              { id: consumer.subscriptionId, ack: "client", "activemq.prefetchSize": String(this.prefetch) },
             );
           }
           resolve(client);

@@ -1,12 +1,12 @@
 import type { IMessage } from "@stomp/stompjs";
 import { describe, expect, it } from "vitest";
-import { activeMqMessageJson } from "../../../src/sources/mq/activemq-event.js";
+import { activeMqMessageWriter, redeliveredJson } from "../../../src/sources/mq/activemq-event.js";
 import { ACTIVEMQ_MESSAGE_KEYS } from "../../helpers/activemq-event.js";
 
 const frame = (headers: Record<string, string>, body: Uint8Array) =>
   ({ headers, binaryBody: body }) as unknown as IMessage;
 
-describe("activeMqMessageJson", () => {
+describe("activeMqMessageWriter", () => {
   it("writes a text message with its JMS headers, user properties last, in Lambda's key order", () => {
     const message = frame(
       {
@@ -25,8 +25,7 @@ describe("activeMqMessageJson", () => {
       },
       new TextEncoder().encode("t0"),
     );
-    const text = activeMqMessageJson(message, {
-      queue: "orders",
+    const text = activeMqMessageWriter("orders")(message, {
       redelivered: false,
       receivedAt: 1700000000500,
     });
@@ -55,7 +54,7 @@ describe("activeMqMessageJson", () => {
   it("writes a bytes message with no properties, its defaults and a local redelivery", () => {
     const body = new Uint8Array([9, 0, 1, 2, 255]).subarray(1);
     const message = frame({ "message-id": "ID:2", "content-length": "4", redelivered: "false" }, body);
-    const text = activeMqMessageJson(message, { queue: "q", redelivered: true, receivedAt: 42 });
+    const text = activeMqMessageWriter("q")(message, { redelivered: true, receivedAt: 42 });
     const event = JSON.parse(text);
     expect(Object.keys(event)).toEqual(ACTIVEMQ_MESSAGE_KEYS);
     expect(event).toMatchObject({
@@ -78,8 +77,35 @@ describe("activeMqMessageJson", () => {
 
   it("marks a message the broker redelivered", () => {
     const message = frame({ "message-id": "ID:3", redelivered: "true" }, new Uint8Array());
-    const event = JSON.parse(activeMqMessageJson(message, { queue: "q", redelivered: false, receivedAt: 1 }));
+    const event = JSON.parse(activeMqMessageWriter("q")(message, { redelivered: false, receivedAt: 1 }));
     expect(event.redelivered).toBe(true);
     expect(event.data).toBe("");
+  });
+
+  it("turns an entry into its local redelivery's by its own flag, whatever its header values spell", () => {
+    const spelled = ',"redelivered":false,';
+    const message = frame(
+      {
+        "message-id": `ID:${spelled}`,
+        "correlation-id": spelled,
+        type: spelled,
+        "reply-to": spelled,
+        "my-prop": spelled,
+      },
+      new TextEncoder().encode(spelled),
+    );
+    const write = activeMqMessageWriter("q");
+    const again = redeliveredJson(write(message, { redelivered: false, receivedAt: 7 }));
+    expect(again).toBe(write(message, { redelivered: true, receivedAt: 7 }));
+    expect(JSON.parse(again)).toMatchObject({
+      messageID: `ID:${spelled}`,
+      correlationId: spelled,
+      type: spelled,
+      replyTo: spelled,
+      redelivered: true,
+      properties: { "my-prop": spelled },
+    });
+    // Already marked: unchanged.
+    expect(redeliveredJson(again)).toBe(again);
   });
 });
