@@ -7,50 +7,46 @@
  */
 export type Settlement = "ack" | "nack";
 
-interface Entry<T> {
-  item: T;
+/** A place in the sequence: the record of a delivery keeps it, so settling looks nothing up. */
+export interface Delivery<T> {
+  readonly item: T;
   state: Settlement | "open";
 }
 
 export class AckSequence<T> {
-  private entries: Entry<T>[] = [];
+  private deliveries: Delivery<T>[] = [];
   private head = 0;
-  private readonly byItem = new Map<T, Entry<T>>();
 
-  add(item: T): void {
-    const entry: Entry<T> = { item, state: "open" };
-    this.entries.push(entry);
-    this.byItem.set(item, entry);
+  add(item: T): Delivery<T> {
+    const delivery: Delivery<T> = { item, state: "open" };
+    this.deliveries.push(delivery);
+    return delivery;
   }
 
   /**
-   * Marks `items` settled; returns the frames now due, in order: the item each names and whether it is an ACK
-   * (cumulative) or a NACK. Items this sequence does not hold are ignored.
+   * Marks deliveries of this sequence settled; returns the frames now due, in order: the item each names and
+   * whether it is an ACK (cumulative) or a NACK.
    */
-  settle(items: readonly T[], how: Settlement): { item: T; how: Settlement }[] {
-    for (const item of items) {
-      const entry = this.byItem.get(item);
-      if (entry) entry.state = how;
-    }
+  settle(deliveries: readonly Delivery<T>[], how: Settlement): { item: T; how: Settlement }[] {
+    for (const delivery of deliveries) delivery.state = how;
     const frames: { item: T; how: Settlement }[] = [];
     let lastAck: T | undefined;
-    while (this.head < this.entries.length) {
-      const entry = this.entries[this.head] as Entry<T>;
-      if (entry.state === "open") break;
-      this.byItem.delete(entry.item);
+    while (this.head < this.deliveries.length) {
+      const delivery = this.deliveries[this.head] as Delivery<T>;
+      if (delivery.state === "open") break;
       this.head++;
-      if (entry.state === "ack") {
-        lastAck = entry.item;
+      if (delivery.state === "ack") {
+        lastAck = delivery.item;
         continue;
       }
       if (lastAck !== undefined) frames.push({ item: lastAck, how: "ack" });
       lastAck = undefined;
-      frames.push({ item: entry.item, how: "nack" });
+      frames.push({ item: delivery.item, how: "nack" });
     }
     if (lastAck !== undefined) frames.push({ item: lastAck, how: "ack" });
     // Drop the settled front now and then, rather than shift one at a time.
-    if (this.head > 1024 && this.head * 2 > this.entries.length) {
-      this.entries = this.entries.slice(this.head);
+    if (this.head > 1024 && this.head * 2 > this.deliveries.length) {
+      this.deliveries = this.deliveries.slice(this.head);
       this.head = 0;
     }
     return frames;

@@ -18,7 +18,7 @@
 import { Client, type IMessage } from "@stomp/stompjs";
 import { JsonEvent } from "../../pipeline/payload-size.js";
 import { type QueueSource, TextRecord } from "../source.js";
-import { AckSequence, type Settlement } from "./ack-sequence.js";
+import { AckSequence, type Delivery, type Settlement } from "./ack-sequence.js";
 import { activeMqErrorCode, describeActiveMqError, StompError } from "./activemq-errors.js";
 import { activeMqMessageWriter, redeliveredJson } from "./activemq-event.js";
 import type { BrokerAccess } from "./broker-access.js";
@@ -43,10 +43,11 @@ export class ActiveMqRecord extends TextRecord {
     json: string,
     arrivedAt: number,
     /**
-     * What an ACK or NACK names (STOMP 1.2: the delivery's `ack` header). Only this is kept of the frame, so
-     * that the frame is garbage as soon as the message is read: a prefetch holds thousands.
+     * Its place in the subscription's sequence, and what an ACK or NACK names (STOMP 1.2: the delivery's `ack`
+     * header). Only this is kept of the frame, so that the frame is garbage as soon as the message is read: a
+     * prefetch holds thousands.
      */
-    readonly ackId: string,
+    readonly delivery: Delivery<string>,
     /** The subscription the message came on: acknowledgements go back on it, or not at all. */
     readonly consumer: Consumer,
     /** Local redeliveries so far (the JMS client's redelivery counter). */
@@ -116,7 +117,7 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
                 r.id,
                 redeliveredJson(r.json),
                 r.arrivedAt,
-                r.ackId,
+                r.delivery,
                 r.consumer,
                 r.redeliveries + 1,
               ),
@@ -150,18 +151,18 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
    * connection since lost are the broker's again. Resolves with the ids settled.
    */
   private settle(records: readonly ActiveMqRecord[], how: Settlement): string[] {
-    const byConsumer = new Map<Consumer, string[]>();
+    const byConsumer = new Map<Consumer, Delivery<string>[]>();
     const settled: string[] = [];
     for (const record of records) {
       if (!record.consumer.client.connected) continue;
       const group = byConsumer.get(record.consumer);
-      if (group) group.push(record.ackId);
-      else byConsumer.set(record.consumer, [record.ackId]);
+      if (group) group.push(record.delivery);
+      else byConsumer.set(record.consumer, [record.delivery]);
       settled.push(record.id);
     }
-    for (const [{ client, subscriptionId, sequence }, ackIds] of byConsumer) {
+    for (const [{ client, subscriptionId, sequence }, deliveries] of byConsumer) {
       try {
-        for (const frame of sequence.settle(ackIds, how)) client[frame.how](frame.item, subscriptionId);
+        for (const frame of sequence.settle(deliveries, how)) client[frame.how](frame.item, subscriptionId);
       } catch {
         // The connection closed meanwhile: the broker has them back.
       }
@@ -169,7 +170,7 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
     return settled;
   }
 
-  /** A message just delivered on `consumer`, as a record. */
+  /** A message just delivered on `consumer`, as a record, in its place in the subscription's sequence. */
   private record(message: IMessage, consumer: Consumer): ActiveMqRecord {
     const { headers } = message;
     const receivedAt = Date.now();
@@ -177,7 +178,8 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
     const arrivedAt = Number(headers.timestamp ?? receivedAt);
     // STOMP 1.2 acknowledges a delivery by its `ack` header, earlier versions by the message id.
     const ackId = (consumer.client.connectedVersion === "1.2" ? headers.ack : headers["message-id"]) ?? "";
-    return new ActiveMqRecord(headers["message-id"] ?? "", json, arrivedAt, ackId, consumer, 0);
+    const delivery = consumer.sequence.add(ackId);
+    return new ActiveMqRecord(headers["message-id"] ?? "", json, arrivedAt, delivery, consumer, 0);
   }
 
   /** Connects to the first endpoint that answers (an active/standby pair: the active one), then subscribes. */
@@ -217,11 +219,7 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
             const consumer: Consumer = { client, subscriptionId: `sub-${n}`, sequence: new AckSequence() };
             client.subscribe(
               `/queue/${queue}`,
-              (message) => {
-                const record = this.record(message, consumer);
-                consumer.sequence.add(record.ackId);
-                this.deliveries.push(record);
-              },
+              (message) => this.deliveries.push(this.record(message, consumer)),
               { id: consumer.subscriptionId, ack: "client", "activemq.prefetchSize": String(this.prefetch) },
             );
           }
