@@ -80,7 +80,7 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
     this.session = new BrokerSession<Client>(
       () => this.open(),
       (client) => client.deactivate(),
-      [this.deliveries],
+      this.deliveries,
     );
     this.eventPrefix = `{"eventSource":"aws:mq","eventSourceArn":${JSON.stringify(brokerArn)},"messages":[`;
     this.envelopeBytes = Buffer.byteLength(`${this.eventPrefix}]}`);

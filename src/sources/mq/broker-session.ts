@@ -12,8 +12,8 @@ export class BrokerSession<S> {
   constructor(
     private readonly open: () => Promise<S>,
     private readonly shut: (session: S) => Promise<void>,
-    /** The buffers its consumers fill: failed when the connection is lost, reset when a new one opens. */
-    private readonly deliveries: readonly Deliveries<unknown>[],
+    /** The buffer its consumers fill: failed when the connection is lost, reset when a new one opens. */
+    private readonly deliveries: Deliveries<unknown>,
   ) {}
 
   /** The open session, or a new one; a failed open is tried again by the next call. */
@@ -21,7 +21,7 @@ export class BrokerSession<S> {
     if (this.closed) return Promise.reject(new Error("the broker source is closed"));
     this.current ??= this.open().then(
       (session) => {
-        for (const buffer of this.deliveries) buffer.reset();
+        this.deliveries.reset();
         return session;
       },
       (err: unknown) => {
@@ -38,7 +38,7 @@ export class BrokerSession<S> {
       (current) => {
         if (current !== session) return;
         this.current = undefined;
-        for (const buffer of this.deliveries) buffer.fail(err);
+        this.deliveries.fail(err);
         this.shut(session).catch(() => {});
       },
       () => {}, // never opened: the open itself reports why

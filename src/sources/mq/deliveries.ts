@@ -63,6 +63,7 @@ export class Deliveries<R> {
   }
 
   private wakeAll(): void {
+    if (this.waiters.size === 0) return;
     for (const wake of [...this.waiters]) wake();
   }
 }

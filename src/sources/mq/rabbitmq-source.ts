@@ -55,7 +55,7 @@ export class RabbitMqSource implements QueueSource<RabbitMqRecord> {
   private readonly session = new BrokerSession<Session>(
     () => this.open(),
     (s) => s.connection.close(),
-    [this.deliveries],
+    this.deliveries,
   );
   private nextId = 0;
 
