@@ -23,8 +23,6 @@ function waiting(
   return { state, done };
 }
 
-const settle = () => new Promise((resolve) => setImmediate(resolve));
-
 describe("Deliveries", () => {
   it("wakes a waiting poller with what arrives, and the first to wait takes it all", async () => {
     const buffer = new Deliveries<number>();
