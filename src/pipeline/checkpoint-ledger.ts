@@ -22,8 +22,17 @@ export class CheckpointLedger {
 
   /** Records whose outcome is final; returns the new checkpoint when it moved. */
   finish(ids: readonly string[]): string | undefined {
-    for (const id of ids) this.finished.add(id);
     const before = this.checkpoint;
+    let i = 0;
+    // The usual case, one batch at a time: the ids are the oldest pending records, in order. They pass at once,
+    // without going through the set.
+    if (this.finished.size === 0) {
+      while (i < ids.length && this.head < this.order.length && this.order[this.head] === ids[i]) {
+        this.checkpoint = this.order[this.head++];
+        i++;
+      }
+    }
+    for (; i < ids.length; i++) this.finished.add(ids[i] as string);
     while (this.head < this.order.length && this.finished.has(this.order[this.head] as string)) {
       const id = this.order[this.head++] as string;
       this.finished.delete(id);

@@ -27,6 +27,11 @@ const MAX_READ_AHEAD_BYTES = 64 * 1024 * 1024;
 /** Backoff after a failing read: doubling from the first to the last, with jitter. */
 const READ_BACKOFF_MS = [1_000, 30_000] as const;
 
+/**
+ * What the runner's alarm is aborted with: a pause ends, nothing failed. Given, so that an abort, which comes
+ * every batch, does not build a DOMException with its stack trace.
+ */
+const WOKEN = "woken";
 /** What the runner hands its batches to, and learns from which records are final. */
 export interface ShardProcessor<R extends StreamRecord> {
   /** Runs one batch; resolves with the ids now final (none when the signal stopped it first). */
@@ -107,7 +112,7 @@ export class ShardRunner<R extends StreamRecord> {
   async run(signal: AbortSignal): Promise<ShardRunEnd> {
     const { reader, source, result } = this.options;
     // One listener for the whole run: the current alarm (renewed every turn) also rings on stop.
-    const stop = () => this.wake.abort();
+    const stop = () => this.wake.abort(WOKEN);
     signal.addEventListener("abort", stop, { once: true });
     let ended = false;
     let failures = 0;
@@ -251,7 +256,7 @@ export class ShardRunner<R extends StreamRecord> {
       .finally(() => {
         lane.busy = undefined;
         done();
-        this.wake.abort();
+        this.wake.abort(WOKEN);
       });
   }
 
@@ -303,7 +308,7 @@ export class ShardRunner<R extends StreamRecord> {
       void reader.readable(alarm.signal).then(() => {
         if (alarm.signal.aborted) return;
         this.arrived = true;
-        alarm.abort();
+        alarm.abort(WOKEN);
       });
     }
     await sleep(Number.isFinite(wait) ? wait : 2 ** 31 - 1, this.wake.signal);

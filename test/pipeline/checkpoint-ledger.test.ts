@@ -34,4 +34,14 @@ describe("a shard's checkpoint ledger", () => {
     expect(ledger.position).toBe("4999");
     expect(ledger.finish(["5000"])).toBe("5000");
   });
+
+  it("passes a batch of the oldest records at once, and keeps what follows a gap until the gap finishes", () => {
+    const ledger = new CheckpointLedger();
+    ledger.enter(["1", "2", "3", "4", "5", "6"]);
+    expect(ledger.finish(["1", "2", "4"])).toBe("2");
+    expect(ledger.pending).toBe(4);
+    expect(ledger.finish(["3"])).toBe("4");
+    expect(ledger.finish(["5", "6"])).toBe("6");
+    expect(ledger.pending).toBe(0);
+  });
 });
