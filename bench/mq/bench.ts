@@ -49,7 +49,7 @@ export const TARGET_VS_BARE = 0.9;
 
 /** Both contenders' batch: the bare consumer's prefetch and batch, Sluice's BatchSize. */
 const BATCH_SIZE = 100;
-const DEFAULT_MESSAGES = 20_000;
+const DEFAULT_MESSAGES = 50_000;
 const DEFAULT_ROUNDS = 5;
 const WARM_MESSAGES = 500;
 const LATENCY_MESSAGES = 100;
