@@ -23,16 +23,12 @@ export class CheckpointLedger {
   /** Records whose outcome is final; returns the new checkpoint when it moved. */
   finish(ids: readonly string[]): string | undefined {
     const before = this.checkpoint;
-    let i = 0;
     // The usual case, one batch at a time: the ids are the oldest pending records, in order. They pass at once,
     // without going through the set.
-    if (this.finished.size === 0) {
-      while (i < ids.length && this.head < this.order.length && this.order[this.head] === ids[i]) {
-        this.checkpoint = this.order[this.head++];
-        i++;
-      }
-    }
-    for (; i < ids.length; i++) this.finished.add(ids[i] as string);
+    if (this.finished.size === 0 && this.isHead(ids)) {
+      this.head += ids.length;
+      this.checkpoint = ids.at(-1) ?? this.checkpoint;
+    } else for (const id of ids) this.finished.add(id);
     while (this.head < this.order.length && this.finished.has(this.order[this.head] as string)) {
       const id = this.order[this.head++] as string;
       this.finished.delete(id);
@@ -44,6 +40,13 @@ export class CheckpointLedger {
       this.head = 0;
     }
     return this.checkpoint === before ? undefined : this.checkpoint;
+  }
+
+  /** Whether `ids` are exactly the oldest records pending, in order. */
+  private isHead(ids: readonly string[]): boolean {
+    if (this.head + ids.length > this.order.length) return false;
+    for (let i = 0; i < ids.length; i++) if (this.order[this.head + i] !== ids[i]) return false;
+    return true;
   }
 
   /** Records entered and not yet passed by the checkpoint. */

@@ -45,8 +45,8 @@ export const MQ_CONCURRENCY = { activemq: 5, rabbitmq: 1 } as const;
  * Messages the broker may push ahead of Sluice's acknowledgements, per consumer. RabbitMQ (one consumer for all
  * pollers): what the pollers hold, plus headroom of at least RABBITMQ_HEADROOM messages, so that the broker keeps
  * sending through an invocation, the acknowledgement's way back and a collector pause; with one batch of
- * headroom it stopped for each of them (bench/mq). ActiveMQ (a subscription per poller): its poller's batch and
- * one more; deeper, the main thread, which parses every STOMP frame, only holds more of them (bench/mq).
+ * headroom it stopped for each of them (bench/mq). ActiveMQ (as many subscriptions as pollers): two batches a
+ * subscription; deeper, the main thread, which parses every STOMP frame, only holds more of them (bench/mq).
  */
 const RABBITMQ_HEADROOM = 500;
 export const rabbitMqPrefetch = (batchSize: number, concurrency: number) =>
@@ -182,7 +182,7 @@ function mqWorker(mapping: EventSourceMapping, deps: WorkerDependencies) {
   });
 }
 
-/** RabbitMQ: one consumer all pollers share; ActiveMQ: one subscription per poller, as JMS sessions. */
+/** RabbitMQ: one consumer all pollers share; ActiveMQ: a subscription for each poller, as JMS sessions. */
 function mqSource(
   brokerArn: string,
   access: BrokerAccess,

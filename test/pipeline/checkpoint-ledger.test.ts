@@ -43,5 +43,10 @@ describe("a shard's checkpoint ledger", () => {
     expect(ledger.finish(["3"])).toBe("4");
     expect(ledger.finish(["5", "6"])).toBe("6");
     expect(ledger.pending).toBe(0);
+    // An id twice in one call leaves nothing behind that would hold a later batch.
+    ledger.enter(["7", "8"]);
+    expect(ledger.finish(["7", "7"])).toBe("7");
+    expect(ledger.finish(["8"])).toBe("8");
+    expect(ledger.pending).toBe(0);
   });
 });

@@ -1,12 +1,17 @@
 /**
  * An ActiveMQ queue as a QueueSource, over STOMP (@stomp/stompjs): one connection per mapping and, as the JMS
- * client Lambda uses has a session per consumer, one subscription per poller, each prefetching two batches. The
- * subscriptions feed one buffer that every poller takes from, so that a quiet queue's messages gather in one
- * batch, not in one partial batch per poller each waiting out the window. A subscription is in `ack: client`
- * mode, whose ACK is cumulative: one frame acknowledges what a batch holds of that subscription, sent once the
- * batch's invocation succeeded (or the filter dropped its messages) and everything delivered before it on that
- * subscription is settled too (AckSequence). A failed batch so holds back the acknowledgements of later batches
- * on the same subscriptions until it is settled, after at most its redeliveries.
+ * client Lambda uses has a session per consumer, as many subscriptions as the mapping runs pollers, each
+ * prefetching two batches. The subscriptions feed one buffer that every poller takes from, so that a quiet
+ * queue's messages gather in one batch, not in one partial batch per subscription each waiting out the window.
+ * A subscription is in `ack: client` mode, whose ACK is cumulative: one frame acknowledges what a batch holds of
+ * that subscription, sent once the batch's invocation succeeded (or the filter dropped its messages) and
+ * everything delivered before it on that subscription is settled too (AckSequence).
+ *
+ * The price of cumulative ACKs with a shared buffer: a batch usually holds messages of every subscription, so
+ * while a failed batch waits out its redeliveries (6 s at most), the later batches are invoked but their ACKs
+ * are held, and once every subscription's prefetch is used up the broker sends nothing more. A subscription in
+ * `client-individual` mode would not hold anything back, at one ACK frame a message: bench/mq measured that
+ * 17 % slower, so the hold is the trade taken.
  *
  * Redelivery is the JMS client's, as Lambda uses it: the ActiveMQ client's default policy redelivers a failed
  * message locally, 1 s later, up to 6 times (reference/aws-esm-facts.md §6.4), then acknowledges it as poison,
@@ -66,6 +71,11 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
   private readonly eventPrefix: string;
   private readonly writeMessage: ReturnType<typeof activeMqMessageWriter>;
   private readonly session: BrokerSession<Client>;
+  /**
+   * The connection whose deliveries count: one that failed may still be delivering and take frames until it
+   * closes, but what it delivered is the broker's again, and a newer connection delivers it anew.
+   */
+  private current: Client | undefined;
 
   constructor(
     brokerArn: string,
@@ -108,21 +118,20 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
     this.session.later(() => {
       // Before newer messages, as a JMS session redelivers. Messages of a connection since lost are the
       // broker's again.
-      this.deliveries.unshift(
-        again
-          .filter((r) => r.consumer.client.connected)
-          .map(
-            (r) =>
-              new ActiveMqRecord(
-                r.id,
-                redeliveredJson(r.json),
-                r.arrivedAt,
-                r.delivery,
-                r.consumer,
-                r.redeliveries + 1,
-              ),
-          ),
-      );
+      const redelivered = again
+        .filter((r) => this.isCurrent(r.consumer.client))
+        .map(
+          (r) =>
+            new ActiveMqRecord(
+              r.id,
+              redeliveredJson(r.json),
+              r.arrivedAt,
+              r.delivery,
+              r.consumer,
+              r.redeliveries + 1,
+            ),
+        );
+      if (redelivered.length > 0) this.deliveries.unshift(redelivered);
     }, REDELIVERY_DELAY_MS);
   }
 
@@ -154,7 +163,7 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
     const byConsumer = new Map<Consumer, Delivery<string>[]>();
     const settled: string[] = [];
     for (const record of records) {
-      if (!record.consumer.client.connected) continue;
+      if (!this.isCurrent(record.consumer.client)) continue;
       const group = byConsumer.get(record.consumer);
       if (group) group.push(record.delivery);
       else byConsumer.set(record.consumer, [record.delivery]);
@@ -170,6 +179,16 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
     return settled;
   }
 
+  private isCurrent(client: Client): boolean {
+    return client === this.current && client.connected;
+  }
+
+  /** `client` failed: what it delivered and was not acknowledged is the broker's again. */
+  private lose(client: Client, err: unknown): void {
+    if (this.current === client) this.current = undefined;
+    this.session.lost(client, err);
+  }
+
   /** A message just delivered on `consumer`, as a record, in its place in the subscription's sequence. */
   private record(message: IMessage, consumer: Consumer): ActiveMqRecord {
     const { headers } = message;
@@ -177,7 +196,8 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
     const json = this.writeMessage(message, { redelivered: false, receivedAt });
     const arrivedAt = Number(headers.timestamp ?? receivedAt);
     // STOMP 1.2 acknowledges a delivery by its `ack` header, earlier versions by the message id.
-    const ackId = (consumer.client.connectedVersion === "1.2" ? headers.ack : headers["message-id"]) ?? "";
+    const ackId =
+      (consumer.client.connectedVersion === "1.2" ? headers.ack : undefined) ?? headers["message-id"] ?? "";
     const delivery = consumer.sequence.add(ackId);
     return new ActiveMqRecord(headers["message-id"] ?? "", json, arrivedAt, delivery, consumer, 0);
   }
@@ -215,11 +235,14 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
         logRawCommunication: true,
         onConnect: () => {
           opened = true;
+          this.current = client;
           for (let n = 0; n < this.consumers; n++) {
             const consumer: Consumer = { client, subscriptionId: `sub-${n}`, sequence: new AckSequence() };
             client.subscribe(
               `/queue/${queue}`,
-              (message) => this.deliveries.push(this.record(message, consumer)),
+              (message) => {
+                if (client === this.current) this.deliveries.push(this.record(message, consumer));
+              },
               { id: consumer.subscriptionId, ack: "client", "activemq.prefetchSize": String(this.prefetch) },
             );
           }
@@ -228,7 +251,7 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
         onStompError: (frame) => {
           const err = new StompError(frame.headers.message ?? "ERROR frame", frame.body);
           if (!opened) reject(err);
-          else this.session.lost(client, err);
+          else this.lose(client, err);
           void client.deactivate();
         },
         onWebSocketClose: (event: { code?: number; reason?: string } | undefined) => {
@@ -236,7 +259,7 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
             `the connection to ${host}:${port} closed${event?.reason ? `: ${event.reason}` : ""}`,
           );
           if (!opened) reject(err);
-          else this.session.lost(client, err);
+          else this.lose(client, err);
         },
         // The TCP wrapper hands on the socket's error as the event's `message`.
         onWebSocketError: (event: unknown) => {

@@ -24,7 +24,7 @@ function waiting(
 }
 
 describe("Deliveries", () => {
-  it("wakes a waiting poller with what arrives, and the first to wait takes it all", async () => {
+  it("wakes the waiting pollers with what arrives: the first to wait takes it all, the others find nothing", async () => {
     const buffer = new Deliveries<number>();
     const first = waiting(buffer, 10);
     const second = waiting(buffer, 10, SHORT_MS);
