@@ -3,7 +3,7 @@
  * handler functions, driven through its HTTP API as a user would, its metrics read in-process, and the small
  * statistics they report.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { FastifyBaseLogger } from "fastify";
@@ -128,4 +128,54 @@ export interface Latency {
   p50: number;
   p99: number;
   max: number;
+}
+
+/** CPU time /proc/<pid>/task/<tid>/stat counts in: Linux reports it in USER_HZ ticks, 100 a second. */
+const MS_PER_TICK = 10;
+
+/**
+ * The CPU ms each thread of this process has used so far, by thread id (the main thread's is the pid); undefined
+ * where there is no /proc to read. A thread that ended between two readings is missing from the second.
+ */
+export function threadCpuMs(): Map<number, number> | undefined {
+  const tasks = `/proc/${process.pid}/task`;
+  let tids: string[];
+  try {
+    tids = readdirSync(tasks);
+  } catch {
+    return undefined;
+  }
+  const used = new Map<number, number>();
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`${tasks}/${tid}/stat`, "utf8");
+      // Fields after the command, which is in parentheses and may hold spaces: utime is the 12th, stime the 13th.
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      used.set(Number(tid), (Number(fields[11]) + Number(fields[12])) * MS_PER_TICK);
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return used;
+}
+
+/** This process's CPU between two readings of threadCpuMs: its main thread's, and its other threads' together. */
+export interface CpuSplit {
+  mainMs: number;
+  otherMs: number;
+}
+
+export function cpuSplit(
+  before: Map<number, number> | undefined,
+  after: Map<number, number> | undefined,
+): CpuSplit | undefined {
+  if (!before || !after) return undefined;
+  let mainMs = 0;
+  let otherMs = 0;
+  for (const [tid, ms] of after) {
+    const used = ms - (before.get(tid) ?? 0);
+    if (tid === process.pid) mainMs += used;
+    else otherMs += used;
+  }
+  return { mainMs, otherMs };
 }

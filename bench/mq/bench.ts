@@ -30,11 +30,14 @@ import { StompTcpSocket } from "../../src/sources/mq/stomp-socket.js";
 import { count, markdownTable, rate, ratio } from "../filter/table.js";
 import {
   type BenchSluice,
+  type CpuSplit,
+  cpuSplit,
   type Latency,
   median,
   sleep,
   startBenchSluice,
   type Throughput,
+  threadCpuMs,
 } from "../harness.js";
 
 export const RABBITMQ_URL = process.env.BENCH_RABBITMQ_URL ?? "amqp://127.0.0.1:5673";
@@ -481,18 +484,26 @@ const sluicePrefetch = (broker: BrokerName, concurrency: number) =>
 
 const since = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e9;
 
+interface BareRun {
+  perSecond: number;
+  /** The process's CPU over the clock (the broker's is not in it). */
+  cpu: CpuSplit | undefined;
+}
+
 /** (a) on a fresh pre-loaded queue: messages/s from its basic.consume/SUBSCRIBE to N acknowledged. */
-async function throughputOfBare(broker: Broker, tag: string, n: number, knobs: Knobs): Promise<number> {
+async function throughputOfBare(broker: Broker, tag: string, n: number, knobs: Knobs): Promise<BareRun> {
   const queue = await broker.createQueue(tag);
   await broker.preload(queue, n);
   let seen = 0;
   let done: () => void = () => {};
   const finished = new Promise<void>((resolve) => (done = resolve));
   broker.resetSubscribed();
+  const cpuBefore = threadCpuMs();
   const t0 = process.hrtime.bigint();
   const timeout = setTimeout(() => done(), RUN_TIMEOUT_MS);
   let running: Running;
   let elapsed: number;
+  let cpu: CpuSplit | undefined;
   try {
     running = await broker.startBare(
       queue,
@@ -508,13 +519,14 @@ async function throughputOfBare(broker: Broker, tag: string, n: number, knobs: K
     );
     await finished;
     elapsed = since(broker.firstSubscribed() ?? t0);
+    cpu = cpuSplit(cpuBefore, threadCpuMs());
   } finally {
     clearTimeout(timeout);
   }
   await running.stop();
   await broker.deleteQueue(queue);
   if (seen < n) throw new Error(`${tag}: ${seen} of ${n} messages seen within ${RUN_TIMEOUT_MS} ms`);
-  return n / elapsed;
+  return { perSecond: n / elapsed, cpu };
 }
 
 interface SluiceRun {
@@ -523,6 +535,8 @@ interface SluiceRun {
   startMs: number;
   /** Mean InvocationDurationSeconds, in ms. */
   invokeMs: number;
+  /** The process's CPU over the clock, handler threads among the other threads (the broker's is not in it). */
+  cpu: CpuSplit | undefined;
 }
 
 /** (c) on a fresh pre-loaded queue: messages/s from its basic.consume/SUBSCRIBE to N acknowledged. */
@@ -535,6 +549,7 @@ async function throughputOfSluice(
   const queue = await broker.createQueue("sluice");
   await broker.preload(queue, n);
   broker.resetSubscribed();
+  const cpuBefore = threadCpuMs();
   const t0 = process.hrtime.bigint();
   const uuid = await sut.map(mappingOf(broker, "noop", queue, knobs.window));
   let deleted = 0;
@@ -544,12 +559,13 @@ async function throughputOfSluice(
   }
   const started = broker.firstSubscribed() ?? t0;
   const elapsed = since(started);
+  const cpu = cpuSplit(cpuBefore, threadCpuMs());
   const invokeMs = await sut.meanInvokeMs(uuid);
   await sut.unmap(uuid);
   await broker.deleteQueue(queue);
   if (deleted < n)
     throw new Error(`sluice: ${deleted} of ${n} messages acknowledged within ${RUN_TIMEOUT_MS} ms`);
-  return { perSecond: n / elapsed, startMs: Number(started - t0) / 1e6, invokeMs };
+  return { perSecond: n / elapsed, startMs: Number(started - t0) / 1e6, invokeMs, cpu };
 }
 
 function latencyOf(contender: string, samples: number[]): Latency {
@@ -641,7 +657,8 @@ async function runBroker(
   const measured: Record<string, number[]> = { [BARE]: [], [SLUICE]: [] };
   const sluiceStartMs: number[] = [];
   for (let r = 0; r < rounds; r++) {
-    measured[BARE]?.push(await throughputOfBare(broker, "bare", n, knobs));
+    const bare = await throughputOfBare(broker, "bare", n, knobs);
+    measured[BARE]?.push(bare.perSecond);
     const run = await throughputOfSluice(sut, broker, n, knobs);
     measured[SLUICE]?.push(run.perSecond);
     sluiceStartMs.push(run.startMs);
@@ -649,7 +666,11 @@ async function runBroker(
       `round ${r + 1}: ${Object.entries(measured)
         .map(([name, xs]) => `${name} ${rate(xs.at(-1) ?? 0)}`)
         .join(", ")} msg/s; sluice's mean invocation ${run.invokeMs.toFixed(2)} ms, ` +
-        `mapping created to ${broker.name === "rabbitmq" ? "basic.consume" : "SUBSCRIBE"} ${run.startMs.toFixed(0)} ms`,
+        `mapping created to ${broker.name === "rabbitmq" ? "basic.consume" : "SUBSCRIBE"} ${run.startMs.toFixed(0)} ms` +
+        (bare.cpu && run.cpu
+          ? `; CPU over the clock, main thread and the others: bare consumer ${bare.cpu.mainMs} and ` +
+            `${bare.cpu.otherMs} ms, sluice ${run.cpu.mainMs} and ${run.cpu.otherMs} ms`
+          : ""),
     );
   }
   const throughput = Object.entries(measured).map(([contender, xs]) => ({

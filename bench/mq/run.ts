@@ -8,8 +8,8 @@
  *
  * Diagnostics: --window sets MaximumBatchingWindowInSeconds on Sluice's throughput mappings (unset: MQ's default,
  * 500 ms); --concurrency the broker's `concurrency` in Sluice's config; --bare-ack=each makes the bare consumer
- * acknowledge every message on its own, as Sluice does; --bare-prefetch sets its prefetch (default Sluice's,
- * BatchSize × concurrency); --persistent sends persistent messages (to durable RabbitMQ queues). --json writes the measurements to FILE; --check exits 1
+ * acknowledge every message on its own, as Sluice does; --bare-prefetch sets its prefetch (default the issue's,
+ * BatchSize for each batch Sluice runs at once); --persistent sends persistent messages (to durable RabbitMQ queues). --json writes the measurements to FILE; --check exits 1
  * when Sluice misses the issue's target.
  */
 import { writeFileSync } from "node:fs";
