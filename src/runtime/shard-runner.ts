@@ -32,6 +32,7 @@ const READ_BACKOFF_MS = [1_000, 30_000] as const;
  * every batch, does not build a DOMException with its stack trace.
  */
 const WOKEN = "woken";
+
 /** What the runner hands its batches to, and learns from which records are final. */
 export interface ShardProcessor<R extends StreamRecord> {
   /** Runs one batch; resolves with the ids now final (none when the signal stopped it first). */

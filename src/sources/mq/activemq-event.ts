@@ -26,14 +26,13 @@ const STANDARD_HEADERS = new Set([
 ]);
 
 /**
- * Writes a queue's messages as their entries' JSON text, directly: a queue can bring tens of thousands a second.
- * The queue's name is written as JSON once, not once a message.
+ * Writes a queue's messages, as delivered at `receivedAt`, as their entries' JSON text, directly: a queue can
+ * bring tens of thousands a second. The queue's name is written as JSON once, not once a message. A local
+ * redelivery's entry is derived from the first one (redeliveredJson).
  */
-export function activeMqMessageWriter(
-  queue: string,
-): (message: IMessage, at: { redelivered: boolean; receivedAt: number }) => string {
+export function activeMqMessageWriter(queue: string): (message: IMessage, receivedAt: number) => string {
   const destination = `"destination":{"physicalName":${JSON.stringify(queue)}},`;
-  return (message, { redelivered, receivedAt }) => {
+  return (message, receivedAt) => {
     const h = message.headers;
     const timestamp = JSON.stringify(h.timestamp === undefined ? receivedAt : Number(h.timestamp));
     let properties = "";
@@ -51,7 +50,7 @@ export function activeMqMessageWriter(
       `"deliveryMode":${h.persistent === "true" ? 2 : 1},"replyTo":${jsonOrNull(h["reply-to"])},` +
       `"type":${jsonOrNull(h.type)},"expiration":${JSON.stringify(h.expires ?? "0")},` +
       `"priority":${JSON.stringify(Number(h.priority ?? 4))},"correlationId":${jsonOrNull(h["correlation-id"])},` +
-      `"redelivered":${redelivered || h.redelivered === "true"},` +
+      `"redelivered":${h.redelivered === "true"},` +
       destination +
       `"data":"${Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("base64")}",` +
       `"timestamp":${timestamp},"brokerInTime":${timestamp},"brokerOutTime":${receivedAt}` +

@@ -193,7 +193,7 @@ export class ActiveMqSource implements QueueSource<ActiveMqRecord> {
   private record(message: IMessage, consumer: Consumer): ActiveMqRecord {
     const { headers } = message;
     const receivedAt = Date.now();
-    const json = this.writeMessage(message, { redelivered: false, receivedAt });
+    const json = this.writeMessage(message, receivedAt);
     const arrivedAt = Number(headers.timestamp ?? receivedAt);
     // STOMP 1.2 acknowledges a delivery by its `ack` header, earlier versions by the message id.
     const ackId =

@@ -25,10 +25,7 @@ describe("activeMqMessageWriter", () => {
       },
       new TextEncoder().encode("t0"),
     );
-    const text = activeMqMessageWriter("orders")(message, {
-      redelivered: false,
-      receivedAt: 1700000000500,
-    });
+    const text = activeMqMessageWriter("orders")(message, 1700000000500);
     const event = JSON.parse(text);
     expect(Object.keys(event)).toEqual([...ACTIVEMQ_MESSAGE_KEYS, "properties"]);
     expect(event).toEqual({
@@ -54,7 +51,7 @@ describe("activeMqMessageWriter", () => {
   it("writes a bytes message with no properties, its defaults and a local redelivery", () => {
     const body = new Uint8Array([9, 0, 1, 2, 255]).subarray(1);
     const message = frame({ "message-id": "ID:2", "content-length": "4", redelivered: "false" }, body);
-    const text = activeMqMessageWriter("q")(message, { redelivered: true, receivedAt: 42 });
+    const text = redeliveredJson(activeMqMessageWriter("q")(message, 42));
     const event = JSON.parse(text);
     expect(Object.keys(event)).toEqual(ACTIVEMQ_MESSAGE_KEYS);
     expect(event).toMatchObject({
@@ -77,7 +74,7 @@ describe("activeMqMessageWriter", () => {
 
   it("marks a message the broker redelivered", () => {
     const message = frame({ "message-id": "ID:3", redelivered: "true" }, new Uint8Array());
-    const event = JSON.parse(activeMqMessageWriter("q")(message, { redelivered: false, receivedAt: 1 }));
+    const event = JSON.parse(activeMqMessageWriter("q")(message, 1));
     expect(event.redelivered).toBe(true);
     expect(event.data).toBe("");
   });
@@ -95,8 +92,10 @@ describe("activeMqMessageWriter", () => {
       new TextEncoder().encode(spelled),
     );
     const write = activeMqMessageWriter("q");
-    const again = redeliveredJson(write(message, { redelivered: false, receivedAt: 7 }));
-    expect(again).toBe(write(message, { redelivered: true, receivedAt: 7 }));
+    const first = write(message, 7);
+    const again = redeliveredJson(first);
+    // Only the flag changed, in its place.
+    expect(again).toBe(JSON.stringify({ ...JSON.parse(first), redelivered: true }));
     expect(JSON.parse(again)).toMatchObject({
       messageID: `ID:${spelled}`,
       correlationId: spelled,
