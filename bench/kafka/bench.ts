@@ -16,7 +16,20 @@
 import os from "node:os";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
 import { count, markdownTable, rate } from "../filter/table.js";
-import { type BenchSluice, median, sleep, startBenchSluice, type Throughput } from "../harness.js";
+import {
+  type BenchSluice,
+  type CpuReading,
+  type CpuSplit,
+  cpuPerThousand,
+  cpuReading,
+  cpuSplit,
+  cpuText,
+  median,
+  processTree,
+  sleep,
+  startBenchSluice,
+  type Throughput,
+} from "../harness.js";
 
 /** The issue's target: Sluice at >= 90 % of the bare consumer. */
 export const TARGET_VS_BARE = 0.9;
@@ -24,7 +37,6 @@ export const TARGET_VS_BARE = 0.9;
 const BATCH_SIZE = 100;
 const DEFAULT_RECORDS = 50_000;
 const DEFAULT_ROUNDS = 5;
-const WARM_RECORDS = 1_000;
 const RECORD_BYTES = 100;
 const METRICS_POLL_MS = 2;
 const RUN_TIMEOUT_MS = 120_000;
@@ -48,18 +60,39 @@ export interface KafkaBenchResult {
   misses: string[];
 }
 
-/** When a consumer of the given group last finished joining it: KafkaJS's GROUP_JOIN, whoever made the consumer. */
-const joinedAt = new Map<string, number>();
+/** The mock's processes, whose CPU each round counts: none when the bench was pointed at other brokers. */
+let brokerProcesses: number[] = [];
+
+/**
+ * When a consumer of the given group last finished joining it (KafkaJS's GROUP_JOIN, whoever made the consumer),
+ * and the CPU used until then.
+ */
+const joined = new Map<string, { at: number; cpu: CpuReading | undefined }>();
 const consumerOf = Kafka.prototype.consumer;
 Kafka.prototype.consumer = function (this: Kafka, config) {
   const consumer = consumerOf.call(this, config);
-  consumer.on(consumer.events.GROUP_JOIN, () => joinedAt.set(config.groupId, performance.now()));
+  consumer.on(consumer.events.GROUP_JOIN, () =>
+    joined.set(config.groupId, { at: performance.now(), cpu: cpuReading(brokerProcesses) }),
+  );
   return consumer;
 };
 
-async function bootstrap(): Promise<string[]> {
-  const { kafkaBootstrap } = await import("../../test/services/endpoints.js");
-  return kafkaBootstrap();
+/** A contender's run: records/s from its join to N records, and the CPU used meanwhile. */
+interface Run {
+  perSecond: number;
+  cpu: CpuSplit | undefined;
+}
+
+/** The run of `group`'s consumer, which joined, until `end`. */
+function runOf(group: string, n: number, end: number): Run {
+  const start = joined.get(group) as { at: number; cpu: CpuReading | undefined };
+  return { perSecond: (n * 1000) / (end - start.at), cpu: cpuSplit(start.cpu, cpuReading(brokerProcesses)) };
+}
+
+/** The mock test/services/up started, and its process. */
+async function localMock(): Promise<{ brokers: string[]; pid: number | undefined }> {
+  const { kafkaBootstrap, servicePid } = await import("../../test/services/endpoints.js");
+  return { brokers: kafkaBootstrap(), pid: servicePid("kafka") };
 }
 
 let topics = 0;
@@ -78,8 +111,8 @@ async function load(kafka: Kafka, topic: string, n: number): Promise<void> {
 
 const noop = (_records: unknown[]) => {};
 
-/** (a) A fresh group reading `topic` from the start; resolves with its records/s from its join to N records. */
-async function runBare(kafka: Kafka, topic: string, n: number): Promise<number> {
+/** (a) A fresh group reading `topic` from the start, from its join to N records. */
+async function runBare(kafka: Kafka, topic: string, n: number): Promise<Run> {
   const group = freshName("bare");
   const consumer = kafka.consumer({ groupId: group, maxWaitTimeInMs: 1_000 });
   let seen = 0;
@@ -98,19 +131,19 @@ async function runBare(kafka: Kafka, topic: string, n: number): Promise<number> 
     },
   });
   const end = await within(finished, `the bare consumer saw ${seen} of ${n}`);
-  const start = joinedAt.get(group) as number;
+  const run = runOf(group, n, end);
   await consumer.disconnect();
-  return (n * 1000) / (end - start);
+  return run;
 }
 
-/** (c) A mapping on `topic`; its records/s from its consumer's join to N invoked records. */
+/** (c) A mapping on `topic`, from its consumer's join to N invoked records. */
 async function runSluice(
   sut: BenchSluice,
   brokers: string[],
   topic: string,
   n: number,
   window: number | undefined,
-): Promise<number> {
+): Promise<Run> {
   const group = freshName("sluice");
   const uuid = await sut.map({
     FunctionName: "noop",
@@ -130,10 +163,9 @@ async function runSluice(
       throw new Error(`sluice invoked ${invoked} of ${n} within ${RUN_TIMEOUT_MS} ms`);
     await sleep(METRICS_POLL_MS);
   }
-  const end = performance.now();
-  const start = joinedAt.get(group) as number;
+  const run = runOf(group, n, performance.now());
   await sut.unmap(uuid);
-  return (n * 1000) / (end - start);
+  return run;
 }
 
 async function within<T>(work: Promise<T>, what: string): Promise<T> {
@@ -152,7 +184,9 @@ export async function runKafkaBench(options: KafkaBenchOptions = {}): Promise<Ka
   const log = options.log ?? ((line: string) => console.log(line));
   const n = options.records ?? DEFAULT_RECORDS;
   const rounds = options.rounds ?? DEFAULT_ROUNDS;
-  const brokers = options.brokers ?? (await bootstrap());
+  const mock = options.brokers ? undefined : await localMock();
+  const brokers = options.brokers ?? (mock?.brokers as string[]);
+  brokerProcesses = mock?.pid === undefined ? [] : processTree(mock.pid);
   const started = Date.now();
   const kafka = new Kafka({ clientId: "bench-kafka", brokers, logLevel: logLevel.NOTHING });
   const cpus = os.cpus();
@@ -164,29 +198,36 @@ export async function runKafkaBench(options: KafkaBenchOptions = {}): Promise<Ka
   );
   const sut = await startBenchSluice({}, import.meta.dirname);
   try {
-    // Warm-up, untimed: both clients' code paths and Sluice's handler threads.
+    // Warm-up, untimed and as long as a round: the JIT has most of both contenders' code compiled before their
+    // clocks run (a 1,000-record warm-up left Sluice's first rounds compiling on V8's helper threads), and
+    // Sluice's handler threads are started.
     const [warmA, warmC] = [freshName("warm"), freshName("warm")];
-    await load(kafka, warmA, WARM_RECORDS);
-    await load(kafka, warmC, WARM_RECORDS);
-    await runBare(kafka, warmA, WARM_RECORDS);
-    await runSluice(sut, brokers, warmC, WARM_RECORDS, options.window);
-    const bare: number[] = [];
-    const sluice: number[] = [];
+    await load(kafka, warmA, n);
+    await load(kafka, warmC, n);
+    await runBare(kafka, warmA, n);
+    await runSluice(sut, brokers, warmC, n, options.window);
+    const bare: Run[] = [];
+    const sluice: Run[] = [];
     for (let round = 1; round <= rounds; round++) {
       const [a, c] = [freshName("a"), freshName("c")];
       await load(kafka, a, n);
       await load(kafka, c, n);
-      bare.push(await runBare(kafka, a, n));
-      sluice.push(await runSluice(sut, brokers, c, n, options.window));
+      const [runA, runC] = [await runBare(kafka, a, n), await runSluice(sut, brokers, c, n, options.window)];
+      bare.push(runA);
+      sluice.push(runC);
       log(
-        `round ${round}: bare consumer (a) ${rate(bare.at(-1) ?? 0)} records/s, sluice (c) ${rate(sluice.at(-1) ?? 0)} records/s`,
+        `round ${round}: bare consumer (a) ${rate(runA.perSecond)} records/s, sluice (c) ${rate(runC.perSecond)} records/s` +
+          (runA.cpu && runC.cpu
+            ? `; CPU over the clock: bare consumer ${cpuText(runA.cpu)}, sluice ${cpuText(runC.cpu)}`
+            : ""),
       );
     }
+    const rates = (runs: Run[]) => runs.map((r) => r.perSecond);
     const throughput: Throughput[] = [
-      { contender: "bare consumer (a)", rounds: bare, median: median(bare) },
-      { contender: "sluice (c)", rounds: sluice, median: median(sluice) },
+      { contender: "bare consumer (a)", rounds: rates(bare), median: median(rates(bare)) },
+      { contender: "sluice (c)", rounds: rates(sluice), median: median(rates(sluice)) },
     ];
-    const vsBare = median(sluice) / median(bare);
+    const vsBare = median(rates(sluice)) / median(rates(bare));
     log("");
     log(
       markdownTable(
@@ -195,6 +236,14 @@ export async function runKafkaBench(options: KafkaBenchOptions = {}): Promise<Ka
         (c) => c === 1,
       ),
     );
+    log("");
+    for (const [name, runs] of [
+      ["bare consumer (a)", bare],
+      ["sluice (c)", sluice],
+    ] as const) {
+      const cpu = runs.map((r) => r.cpu).filter((c): c is CpuSplit => c !== undefined);
+      if (cpu.length === runs.length) log(`CPU, ${name}: ${cpuPerThousand(cpu, n, rates(runs))}  `);
+    }
     const misses = vsBare >= TARGET_VS_BARE ? [] : [`c/a ${vsBare.toFixed(2)} < ${TARGET_VS_BARE}`];
     log(
       `\nc/a = ${vsBare.toFixed(2)} (target ≥ ${TARGET_VS_BARE}: ${misses.length === 0 ? "ok" : "MISS"}) · ` +

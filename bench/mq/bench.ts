@@ -27,17 +27,21 @@ import { Client, type IFrame, type IMessage, type StompSubscription } from "@sto
 import { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, connect } from "amqplib";
 import { activeMqPrefetch, MQ_CONCURRENCY, rabbitMqPrefetch } from "../../src/runtime/workers.js";
 import { StompTcpSocket } from "../../src/sources/mq/stomp-socket.js";
+import { servicePid } from "../../test/services/endpoints.js";
 import { count, markdownTable, rate, ratio } from "../filter/table.js";
 import {
   type BenchSluice,
   type CpuSplit,
+  cpuPerThousand,
+  cpuReading,
   cpuSplit,
+  cpuText,
   type Latency,
   median,
+  processTree,
   sleep,
   startBenchSluice,
   type Throughput,
-  threadCpuMs,
 } from "../harness.js";
 
 export const RABBITMQ_URL = process.env.BENCH_RABBITMQ_URL ?? "amqp://127.0.0.1:5673";
@@ -150,6 +154,8 @@ interface Broker {
   readonly password: string;
   /** The mapping's SourceAccessConfigurations. */
   readonly sourceAccess: { Type: string; URI: string }[];
+  /** The broker's processes, whose CPU each round counts: empty unless it is the one test/services/up started. */
+  readonly processes: number[];
   /** Connects the bench's own client (queues, publishing); the broker's name and version. */
   open(): Promise<string>;
   close(): Promise<void>;
@@ -204,6 +210,12 @@ function batching<M>(hooks: BareHooks, sentAtOf: (m: M) => number, settle: (batc
 // RabbitMQ: amqplib, a queue of its own per run in vhost "/"
 // ---------------------------------------------------------------------------------------------------------
 
+/** The processes of the broker test/services/up started, unless the bench was pointed at another one. */
+function brokerProcesses(service: string, elsewhere: string | undefined): number[] {
+  const pid = elsewhere === undefined ? servicePid(service) : undefined;
+  return pid === undefined ? [] : processTree(pid);
+}
+
 class RabbitBroker implements Broker {
   readonly name = "rabbitmq";
   readonly label = "RabbitMQ";
@@ -216,6 +228,7 @@ class RabbitBroker implements Broker {
     { Type: "BASIC_AUTH", URI: this.secretArn },
     { Type: "VIRTUAL_HOST", URI: "/" },
   ];
+  readonly processes = brokerProcesses("rabbitmq", process.env.BENCH_RABBITMQ_URL);
   private connection: ChannelModel | undefined;
   private channel: ConfirmChannel | undefined;
   private subscribedAt: bigint | undefined;
@@ -334,6 +347,7 @@ class ActiveBroker implements Broker {
   readonly username = ACTIVEMQ_USERNAME;
   readonly password = ACTIVEMQ_PASSWORD;
   readonly sourceAccess = [{ Type: "BASIC_AUTH", URI: this.secretArn }];
+  readonly processes = brokerProcesses("activemq", process.env.BENCH_ACTIVEMQ_URL);
   private client: Client | undefined;
   private subscribedAt: bigint | undefined;
   private unwrap: (() => void) | undefined;
@@ -486,7 +500,7 @@ const since = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e9;
 
 interface BareRun {
   perSecond: number;
-  /** The process's CPU over the clock (the broker's is not in it). */
+  /** The CPU used over the clock. */
   cpu: CpuSplit | undefined;
 }
 
@@ -498,7 +512,7 @@ async function throughputOfBare(broker: Broker, tag: string, n: number, knobs: K
   let done: () => void = () => {};
   const finished = new Promise<void>((resolve) => (done = resolve));
   broker.resetSubscribed();
-  const cpuBefore = threadCpuMs();
+  const cpuBefore = cpuReading(broker.processes);
   const t0 = process.hrtime.bigint();
   const timeout = setTimeout(() => done(), RUN_TIMEOUT_MS);
   let running: Running;
@@ -519,7 +533,7 @@ async function throughputOfBare(broker: Broker, tag: string, n: number, knobs: K
     );
     await finished;
     elapsed = since(broker.firstSubscribed() ?? t0);
-    cpu = cpuSplit(cpuBefore, threadCpuMs());
+    cpu = cpuSplit(cpuBefore, cpuReading(broker.processes));
   } finally {
     clearTimeout(timeout);
   }
@@ -535,7 +549,7 @@ interface SluiceRun {
   startMs: number;
   /** Mean InvocationDurationSeconds, in ms. */
   invokeMs: number;
-  /** The process's CPU over the clock, handler threads among the other threads (the broker's is not in it). */
+  /** The CPU used over the clock, handler threads among the other threads. */
   cpu: CpuSplit | undefined;
 }
 
@@ -549,7 +563,7 @@ async function throughputOfSluice(
   const queue = await broker.createQueue("sluice");
   await broker.preload(queue, n);
   broker.resetSubscribed();
-  const cpuBefore = threadCpuMs();
+  const cpuBefore = cpuReading(broker.processes);
   const t0 = process.hrtime.bigint();
   const uuid = await sut.map(mappingOf(broker, "noop", queue, knobs.window));
   let deleted = 0;
@@ -559,7 +573,7 @@ async function throughputOfSluice(
   }
   const started = broker.firstSubscribed() ?? t0;
   const elapsed = since(started);
-  const cpu = cpuSplit(cpuBefore, threadCpuMs());
+  const cpu = cpuSplit(cpuBefore, cpuReading(broker.processes));
   const invokeMs = await sut.meanInvokeMs(uuid);
   await sut.unmap(uuid);
   await broker.deleteQueue(queue);
@@ -655,12 +669,17 @@ async function runBroker(
   await throughputOfSluice(sut, broker, warm, knobs);
 
   const measured: Record<string, number[]> = { [BARE]: [], [SLUICE]: [] };
+  const cpu: Record<string, CpuSplit[]> = { [BARE]: [], [SLUICE]: [] };
   const sluiceStartMs: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const bare = await throughputOfBare(broker, "bare", n, knobs);
     measured[BARE]?.push(bare.perSecond);
     const run = await throughputOfSluice(sut, broker, n, knobs);
     measured[SLUICE]?.push(run.perSecond);
+    if (bare.cpu && run.cpu) {
+      cpu[BARE]?.push(bare.cpu);
+      cpu[SLUICE]?.push(run.cpu);
+    }
     sluiceStartMs.push(run.startMs);
     log(
       `round ${r + 1}: ${Object.entries(measured)
@@ -668,8 +687,7 @@ async function runBroker(
         .join(", ")} msg/s; sluice's mean invocation ${run.invokeMs.toFixed(2)} ms, ` +
         `mapping created to ${broker.name === "rabbitmq" ? "basic.consume" : "SUBSCRIBE"} ${run.startMs.toFixed(0)} ms` +
         (bare.cpu && run.cpu
-          ? `; CPU over the clock, main thread and the others: bare consumer ${bare.cpu.mainMs} and ` +
-            `${bare.cpu.otherMs} ms, sluice ${run.cpu.mainMs} and ${run.cpu.otherMs} ms`
+          ? `; CPU over the clock: bare consumer ${cpuText(bare.cpu)}, sluice ${cpuText(run.cpu)}`
           : ""),
     );
   }
@@ -705,6 +723,9 @@ async function runBroker(
       (c) => c === 1 || c >= 3,
     ),
   );
+  log("");
+  for (const [name, splits] of Object.entries(cpu))
+    if (splits.length === rounds) log(`CPU, ${name}: ${cpuPerThousand(splits, n, measured[name] ?? [])}  `);
   log("");
   log(
     `${broker.label}: c/a = ${vsBare.toFixed(2)} (target ≥ ${TARGET_VS_BARE}: ${vsBare >= TARGET_VS_BARE ? "ok" : "MISS"})`,

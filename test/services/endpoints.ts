@@ -103,5 +103,15 @@ export function kafkaBootstrap(): string[] {
   return servers;
 }
 
+/** The pid test/services/up recorded for a service it started (`kafka`, `rabbitmq`, `activemq`, ...); undefined if none. */
+export function servicePid(service: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(path.join(servicesDir(), `${service}.pid`), "utf8").trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** DynamoDB Local's jar as test/services/up fetched it: `sluice dev` under test uses it instead of fetching its own. */
 export const dynamodbLocalDir = () => path.join(servicesDir(), "dynamodb-local");
