@@ -27,4 +27,10 @@ export const count = (n: number) => n.toLocaleString("en-US");
 export const ratio = (r: number) =>
   r >= 100 ? `${r.toFixed(0)}×` : r >= 10 ? `${r.toFixed(1)}×` : `${r.toFixed(2)}×`;
 
+/**
+ * A ratio set against a target, to 2 places, cut rather than rounded, so that a miss never prints as the
+ * target: 0.895 shows 0.89. The epsilon keeps binary fractions (0.29 × 100 = 28.999…) on their own figure.
+ */
+export const cutRatio = (r: number) => (Math.floor(r * 100 + 1e-9) / 100).toFixed(2);
+
 export const percent = (p: number) => (p === 100 ? "100%" : `${p.toFixed(p >= 99 ? 2 : 1)}%`);

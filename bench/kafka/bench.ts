@@ -15,7 +15,7 @@
  */
 import os from "node:os";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
-import { count, markdownTable, rate } from "../filter/table.js";
+import { count, cutRatio, markdownTable, rate } from "../filter/table.js";
 import {
   type BenchSluice,
   type CpuReading,
@@ -244,9 +244,9 @@ export async function runKafkaBench(options: KafkaBenchOptions = {}): Promise<Ka
       const cpu = runs.map((r) => r.cpu).filter((c): c is CpuSplit => c !== undefined);
       if (cpu.length === runs.length) log(`CPU, ${name}: ${cpuPerThousand(cpu, n, rates(runs))}  `);
     }
-    const misses = vsBare >= TARGET_VS_BARE ? [] : [`c/a ${vsBare.toFixed(2)} < ${TARGET_VS_BARE}`];
+    const misses = vsBare >= TARGET_VS_BARE ? [] : [`c/a ${cutRatio(vsBare)} < ${TARGET_VS_BARE}`];
     log(
-      `\nc/a = ${vsBare.toFixed(2)} (target ≥ ${TARGET_VS_BARE}: ${misses.length === 0 ? "ok" : "MISS"}) · ` +
+      `\nc/a = ${cutRatio(vsBare)} (target ≥ ${TARGET_VS_BARE}: ${misses.length === 0 ? "ok" : "MISS"}) · ` +
         `bench/kafka took ${((Date.now() - started) / 1000).toFixed(0)} s`,
     );
     return { records: n, batchSize: BATCH_SIZE, throughput, vsBare, misses };

@@ -28,7 +28,7 @@ import { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessa
 import { activeMqPrefetch, MQ_CONCURRENCY, rabbitMqPrefetch } from "../../src/runtime/workers.js";
 import { StompTcpSocket } from "../../src/sources/mq/stomp-socket.js";
 import { servicePid } from "../../test/services/endpoints.js";
-import { count, markdownTable, rate, ratio } from "../filter/table.js";
+import { count, cutRatio, markdownTable, rate, ratio } from "../filter/table.js";
 import {
   type BenchSluice,
   type CpuSplit,
@@ -728,7 +728,7 @@ async function runBroker(
     if (splits.length === rounds) log(`CPU, ${name}: ${cpuPerThousand(splits, n, measured[name] ?? [])}  `);
   log("");
   log(
-    `${broker.label}: c/a = ${vsBare.toFixed(2)} (target ≥ ${TARGET_VS_BARE}: ${vsBare >= TARGET_VS_BARE ? "ok" : "MISS"})`,
+    `${broker.label}: c/a = ${cutRatio(vsBare)} (target ≥ ${TARGET_VS_BARE}: ${vsBare >= TARGET_VS_BARE ? "ok" : "MISS"})`,
   );
   log("");
   return { broker: broker.label, throughput, latency, sluiceStartMs, vsBare };
@@ -775,7 +775,7 @@ export async function runMqBench(options: MqBenchOptions = {}): Promise<MqBenchR
       for (const broker of brokers) results.push(await runBroker(sut, broker, n, rounds, options, log));
       const misses = results
         .filter((r) => !(r.vsBare >= TARGET_VS_BARE))
-        .map((r) => `${r.broker}: c/a ${r.vsBare.toFixed(2)} < ${TARGET_VS_BARE}`);
+        .map((r) => `${r.broker}: c/a ${cutRatio(r.vsBare)} < ${TARGET_VS_BARE}`);
       log(
         `latency: ${LATENCY_MESSAGES} messages a contender, published one at a time at ${LATENCY_RATE}/s (send time in ` +
           `the body) to the handler; the bare consumer hands over what it has as it comes, sluice (c) with the MQ ` +

@@ -30,7 +30,7 @@ import {
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { Consumer } from "sqs-consumer";
 import { SQS_INITIAL_CONCURRENCY } from "../../src/runtime/workers.js";
-import { count, markdownTable, rate, ratio } from "../filter/table.js";
+import { count, cutRatio, markdownTable, rate, ratio } from "../filter/table.js";
 import {
   type BenchSluice,
   CREDENTIALS,
@@ -388,9 +388,9 @@ export async function runSqsBench(options: SqsBenchOptions = {}): Promise<SqsBen
     const vsBare = of(SLUICE) / of(BARE);
     const vsSqsConsumer = of(SLUICE) / of(SQS_CONSUMER);
     const misses: string[] = [];
-    if (!(vsBare >= TARGET_VS_BARE)) misses.push(`c/a ${vsBare.toFixed(2)} < ${TARGET_VS_BARE}`);
+    if (!(vsBare >= TARGET_VS_BARE)) misses.push(`c/a ${cutRatio(vsBare)} < ${TARGET_VS_BARE}`);
     if (!(vsSqsConsumer >= TARGET_VS_SQS_CONSUMER))
-      misses.push(`c/b ${vsSqsConsumer.toFixed(2)} < ${TARGET_VS_SQS_CONSUMER}`);
+      misses.push(`c/b ${cutRatio(vsSqsConsumer)} < ${TARGET_VS_SQS_CONSUMER}`);
 
     const lat = (name: string) => latency.find((l) => l.contender === name);
     const ms = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? "–" : `${x.toFixed(0)} ms`);
@@ -412,8 +412,8 @@ export async function runSqsBench(options: SqsBenchOptions = {}): Promise<SqsBen
     );
     log("");
     log(
-      `c/a = ${vsBare.toFixed(2)} (target ≥ ${TARGET_VS_BARE}: ${vsBare >= TARGET_VS_BARE ? "ok" : "MISS"}) · ` +
-        `c/b = ${vsSqsConsumer.toFixed(2)} (target ≥ ${TARGET_VS_SQS_CONSUMER}: ${vsSqsConsumer >= TARGET_VS_SQS_CONSUMER ? "ok" : "MISS"})`,
+      `c/a = ${cutRatio(vsBare)} (target ≥ ${TARGET_VS_BARE}: ${vsBare >= TARGET_VS_BARE ? "ok" : "MISS"}) · ` +
+        `c/b = ${cutRatio(vsSqsConsumer)} (target ≥ ${TARGET_VS_SQS_CONSUMER}: ${vsSqsConsumer >= TARGET_VS_SQS_CONSUMER ? "ok" : "MISS"})`,
     );
     log(
       `latency: ${LATENCY_MESSAGES} messages sent one at a time at ${LATENCY_RATE}/s, SendMessage (SentTimestamp) to the handler · ` +

@@ -36,7 +36,7 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { type Child, freePort, startChild } from "../../src/dev/child-process.js";
 import { kinesisLocalLaunch } from "../../src/dev/emulators.js";
 import { sleep as abortableSleep } from "../../src/runtime/sleep.js";
-import { count, markdownTable, rate, ratio } from "../filter/table.js";
+import { count, cutRatio, markdownTable, rate, ratio } from "../filter/table.js";
 import {
   type BenchSluice,
   CREDENTIALS,
@@ -480,7 +480,7 @@ export async function runStreamsBench(options: StreamsBenchOptions = {}): Promis
     const of = (name: string) => throughput.find((t) => t.contender === name)?.median ?? Number.NaN;
     const vsBare = of(SLUICE) / of(BARE);
     const misses: string[] = [];
-    if (!(vsBare >= TARGET_VS_BARE)) misses.push(`c/a ${vsBare.toFixed(2)} < ${TARGET_VS_BARE}`);
+    if (!(vsBare >= TARGET_VS_BARE)) misses.push(`c/a ${cutRatio(vsBare)} < ${TARGET_VS_BARE}`);
 
     const lat = (name: string) => latency.find((l) => l.contender === name);
     const ms = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? "–" : `${x.toFixed(0)} ms`);
@@ -517,7 +517,7 @@ export async function runStreamsBench(options: StreamsBenchOptions = {}): Promis
     );
     log("");
     log(
-      `c/a = ${vsBare.toFixed(2)} (target ≥ ${TARGET_VS_BARE}: ${vsBare >= TARGET_VS_BARE ? "ok" : "MISS"})`,
+      `c/a = ${cutRatio(vsBare)} (target ≥ ${TARGET_VS_BARE}: ${vsBare >= TARGET_VS_BARE ? "ok" : "MISS"})`,
     );
     log(
       `latency: ${LATENCY_RECORDS} records put one at a time at ${LATENCY_RATE}/s, PutRecord (put time in the data) to ` +
