@@ -130,19 +130,9 @@ export interface Latency {
   max: number;
 }
 
-/** CPU time /proc/<pid>/stat counts in: Linux reports it in USER_HZ ticks, 100 a second. */
-const MS_PER_TICK = 10;
-
-/** utime + stime of a /proc stat line, in ms; its parent's pid too (fields after the command, which may hold spaces). */
-function statOf(path: string): { cpuMs: number; parent: number } {
-  const stat = readFileSync(path, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return { cpuMs: (Number(fields[11]) + Number(fields[12])) * MS_PER_TICK, parent: Number(fields[1]) };
-}
-
 /**
  * A broker's processes, to count their CPU too: `pid` and its descendants (RabbitMQ's node runs under a shell
- * script). Empty where there is no /proc to read.
+ * script), as they are when asked: a child started later is not counted. Empty where there is no /proc to read.
  */
 export function processTree(pid: number): number[] {
   const children = new Map<number, number[]>();
@@ -150,7 +140,9 @@ export function processTree(pid: number): number[] {
     for (const entry of readdirSync("/proc")) {
       if (!/^\d+$/.test(entry)) continue;
       try {
-        const { parent } = statOf(`/proc/${entry}/stat`);
+        const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+        // The fields after the command, which is in parentheses and may hold spaces: the parent's pid is the 2nd.
+        const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
         children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
       } catch {
         // The process ended meanwhile.
@@ -165,45 +157,47 @@ export function processTree(pid: number): number[] {
   return tree;
 }
 
-/** CPU used so far: by each thread of this process (by thread id; the main thread's is the pid), and by the broker. */
+/**
+ * CPU used so far, in ns, by each task (thread) of the given processes, keyed by task id: what the scheduler
+ * counts in /proc/<pid>/task/<tid>/schedstat, to the nanosecond (the ticks /proc/<pid>/stat counts are 10 ms,
+ * too coarse for a run of half a second). A task that ended meanwhile is left out.
+ */
+function tasksCpuNs(pids: readonly number[]): Map<number, number> {
+  const used = new Map<number, number>();
+  for (const pid of pids) {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue; // The process ended.
+    }
+    for (const tid of tids) {
+      try {
+        const schedstat = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8");
+        used.set(Number(tid), Number(schedstat.slice(0, schedstat.indexOf(" "))));
+      } catch {
+        // The task ended meanwhile.
+      }
+    }
+  }
+  return used;
+}
+
+/** CPU used so far, in ns by task: this process's threads (the main thread's id is the pid), and the broker's. */
 export interface CpuReading {
   threads: Map<number, number>;
-  brokerMs: number | undefined;
+  /** Undefined when the broker's processes are not known. */
+  broker: Map<number, number> | undefined;
 }
 
-/**
- * Reads the CPU this process's threads and the broker's processes have used so far; undefined where there is no
- * /proc to read. A thread that ended between two readings is missing from the second.
- */
+/** Reads the CPU this process's threads and the broker's processes have used so far; undefined without /proc. */
 export function cpuReading(broker: readonly number[] = []): CpuReading | undefined {
-  const tasks = `/proc/${process.pid}/task`;
-  let tids: string[];
-  try {
-    tids = readdirSync(tasks);
-  } catch {
-    return undefined;
-  }
-  const threads = new Map<number, number>();
-  for (const tid of tids) {
-    try {
-      threads.set(Number(tid), statOf(`${tasks}/${tid}/stat`).cpuMs);
-    } catch {
-      // The thread ended meanwhile.
-    }
-  }
-  let brokerMs: number | undefined = broker.length > 0 ? 0 : undefined;
-  for (const pid of broker) {
-    try {
-      brokerMs = (brokerMs ?? 0) + statOf(`/proc/${pid}/stat`).cpuMs;
-    } catch {
-      brokerMs = undefined;
-      break;
-    }
-  }
-  return { threads, brokerMs };
+  const threads = tasksCpuNs([process.pid]);
+  if (threads.size === 0) return undefined;
+  return { threads, broker: broker.length > 0 ? tasksCpuNs(broker) : undefined };
 }
 
-/** The CPU used between two readings: this process's main thread, its other threads together, and the broker. */
+/** The CPU used between two readings, in ms: this process's main thread, its other threads together, the broker. */
 export interface CpuSplit {
   mainMs: number;
   otherMs: number;
@@ -211,32 +205,35 @@ export interface CpuSplit {
   brokerMs: number | undefined;
 }
 
+/** What each task used between two readings, in ms; a task that started in between counts from zero. */
+function usedMs(before: Map<number, number>, after: Map<number, number>, tasks: (tid: number) => boolean) {
+  let ns = 0;
+  for (const [tid, total] of after) if (tasks(tid)) ns += total - (before.get(tid) ?? 0);
+  return ns / 1e6;
+}
+
 export function cpuSplit(
   before: CpuReading | undefined,
   after: CpuReading | undefined,
 ): CpuSplit | undefined {
   if (!before || !after) return undefined;
-  let mainMs = 0;
-  let otherMs = 0;
-  for (const [tid, ms] of after.threads) {
-    const used = ms - (before.threads.get(tid) ?? 0);
-    if (tid === process.pid) mainMs += used;
-    else otherMs += used;
-  }
-  const brokerMs =
-    before.brokerMs === undefined || after.brokerMs === undefined
-      ? undefined
-      : after.brokerMs - before.brokerMs;
-  return { mainMs, otherMs, brokerMs };
+  const all = () => true;
+  return {
+    mainMs: usedMs(before.threads, after.threads, (tid) => tid === process.pid),
+    otherMs: usedMs(before.threads, after.threads, (tid) => tid !== process.pid),
+    brokerMs: before.broker && after.broker ? usedMs(before.broker, after.broker, all) : undefined,
+  };
 }
 
 /** A CpuSplit for a log line: "main 340, other threads 20, broker 610 ms". */
 export function cpuText({ mainMs, otherMs, brokerMs }: CpuSplit): string {
-  return `main ${mainMs}, other threads ${otherMs}${brokerMs === undefined ? "" : `, broker ${brokerMs}`} ms`;
+  const ms = (x: number) => x.toFixed(0);
+  return `main ${ms(mainMs)}, other threads ${ms(otherMs)}${brokerMs === undefined ? "" : `, broker ${ms(brokerMs)}`} ms`;
 }
 
 /**
- * A contender's CPU over its rounds, per 1,000 items (medians), and the cores that kept busy on average:
+ * A contender's CPU over its rounds, per 1,000 items (medians, each taken apart, so the parts need not add up to
+ * the total), and the cores that kept busy on average:
  * "19.4 ms (main 6.8, other threads 0.4, broker 12.2) a 1,000 on 1.68 cores". `perSecond`: the rounds' rates.
  */
 export function cpuPerThousand(
@@ -245,13 +242,15 @@ export function cpuPerThousand(
   perSecond: readonly number[],
 ): string {
   const per = (ms: number) => (1000 * ms) / items;
-  const total = (c: CpuSplit) => c.mainMs + c.otherMs + (c.brokerMs ?? 0);
-  const cores = splits.map((c, i) => total(c) / ((1000 * items) / (perSecond[i] ?? Number.NaN)));
+  // The broker counts only if every round has it, so that the total and its parts cover the same things.
   const brokers = splits.map((c) => c.brokerMs).filter((ms): ms is number => ms !== undefined);
+  const withBroker = brokers.length === splits.length;
+  const total = (c: CpuSplit) => c.mainMs + c.otherMs + (withBroker ? (c.brokerMs ?? 0) : 0);
+  const cores = splits.map((c, i) => total(c) / ((1000 * items) / (perSecond[i] ?? Number.NaN)));
   const parts = [
     `main ${per(median(splits.map((c) => c.mainMs))).toFixed(1)}`,
     `other threads ${per(median(splits.map((c) => c.otherMs))).toFixed(1)}`,
-    ...(brokers.length === splits.length ? [`broker ${per(median(brokers)).toFixed(1)}`] : []),
+    ...(withBroker ? [`broker ${per(median(brokers)).toFixed(1)}`] : []),
   ];
   return `${per(median(splits.map(total))).toFixed(1)} ms (${parts.join(", ")}) a 1,000 on ${median(cores).toFixed(2)} cores`;
 }

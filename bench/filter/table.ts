@@ -33,4 +33,7 @@ export const ratio = (r: number) =>
  */
 export const cutRatio = (r: number) => (Math.floor(r * 100 + 1e-9) / 100).toFixed(2);
 
+/** A table's "vs sluice" column, cut the same way: "0.89×". */
+export const cutTimes = (r: number) => `${cutRatio(r)}×`;
+
 export const percent = (p: number) => (p === 100 ? "100%" : `${p.toFixed(p >= 99 ? 2 : 1)}%`);

@@ -64,16 +64,19 @@ export interface KafkaBenchResult {
 let brokerProcesses: number[] = [];
 
 /**
- * When a consumer of the given group last finished joining it (KafkaJS's GROUP_JOIN, whoever made the consumer),
- * and the CPU used until then.
+ * When a consumer of the given group first finished joining it (KafkaJS's GROUP_JOIN, whoever made the
+ * consumer), and the CPU used until then; and how often it joined. A rejoin (a consumer that crashed and came
+ * back) does not restart the clock.
  */
-const joined = new Map<string, { at: number; cpu: CpuReading | undefined }>();
+const joined = new Map<string, { at: number; cpu: CpuReading | undefined; joins: number }>();
 const consumerOf = Kafka.prototype.consumer;
 Kafka.prototype.consumer = function (this: Kafka, config) {
   const consumer = consumerOf.call(this, config);
-  consumer.on(consumer.events.GROUP_JOIN, () =>
-    joined.set(config.groupId, { at: performance.now(), cpu: cpuReading(brokerProcesses) }),
-  );
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    const known = joined.get(config.groupId);
+    if (known) known.joins++;
+    else joined.set(config.groupId, { cpu: cpuReading(brokerProcesses), at: performance.now(), joins: 1 });
+  });
   return consumer;
 };
 
@@ -85,7 +88,10 @@ interface Run {
 
 /** The run of `group`'s consumer, which joined, until `end`. */
 function runOf(group: string, n: number, end: number): Run {
-  const start = joined.get(group) as { at: number; cpu: CpuReading | undefined };
+  const start = joined.get(group);
+  if (!start) throw new Error(`no consumer of group ${group} was seen joining it`);
+  if (start.joins > 1)
+    console.warn(`group ${group}: its consumer joined ${start.joins} times during the run`);
   return { perSecond: (n * 1000) / (end - start.at), cpu: cpuSplit(start.cpu, cpuReading(brokerProcesses)) };
 }
 

@@ -28,9 +28,10 @@ import { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessa
 import { activeMqPrefetch, MQ_CONCURRENCY, rabbitMqPrefetch } from "../../src/runtime/workers.js";
 import { StompTcpSocket } from "../../src/sources/mq/stomp-socket.js";
 import { servicePid } from "../../test/services/endpoints.js";
-import { count, cutRatio, markdownTable, rate, ratio } from "../filter/table.js";
+import { count, cutRatio, cutTimes, markdownTable, rate } from "../filter/table.js";
 import {
   type BenchSluice,
+  type CpuReading,
   type CpuSplit,
   cpuPerThousand,
   cpuReading,
@@ -167,7 +168,7 @@ interface Broker {
   publish(queue: string, text: string): Promise<void>;
   startBare(queue: string, hooks: BareHooks, bare: BareOptions): Promise<Running>;
   /** The first basic.consume/SUBSCRIBE anyone in this process made since resetSubscribed(). */
-  firstSubscribed(): bigint | undefined;
+  firstSubscribed(): Subscribed | undefined;
   resetSubscribed(): void;
 }
 
@@ -210,6 +211,18 @@ function batching<M>(hooks: BareHooks, sentAtOf: (m: M) => number, settle: (batc
 // RabbitMQ: amqplib, a queue of its own per run in vhost "/"
 // ---------------------------------------------------------------------------------------------------------
 
+/** When a contender subscribed, and the CPU used until then: where its clock starts. */
+interface Subscribed {
+  at: bigint;
+  cpu: CpuReading | undefined;
+}
+
+/** Read in the subscribe call itself, the CPU first so that reading it is not on the clock. */
+const subscribedNow = (processes: readonly number[]): Subscribed => {
+  const cpu = cpuReading(processes);
+  return { at: process.hrtime.bigint(), cpu };
+};
+
 /** The processes of the broker test/services/up started, unless the bench was pointed at another one. */
 function brokerProcesses(service: string, elsewhere: string | undefined): number[] {
   const pid = elsewhere === undefined ? servicePid(service) : undefined;
@@ -231,7 +244,7 @@ class RabbitBroker implements Broker {
   readonly processes = brokerProcesses("rabbitmq", process.env.BENCH_RABBITMQ_URL);
   private connection: ChannelModel | undefined;
   private channel: ConfirmChannel | undefined;
-  private subscribedAt: bigint | undefined;
+  private subscribed: Subscribed | undefined;
   private unwrap: (() => void) | undefined;
 
   /** Persistent messages go to a durable queue, the others to a transient one. */
@@ -262,7 +275,7 @@ class RabbitBroker implements Broker {
     const consume = prototype.consume;
     const broker = this;
     prototype.consume = function (this: Channel, ...args: Parameters<Channel["consume"]>) {
-      broker.subscribedAt ??= process.hrtime.bigint();
+      broker.subscribed ??= subscribedNow(broker.processes);
       return consume.apply(this, args);
     };
     this.unwrap = () => {
@@ -320,12 +333,12 @@ class RabbitBroker implements Broker {
     return { stop: () => connection.close().catch(() => {}) };
   }
 
-  firstSubscribed(): bigint | undefined {
-    return this.subscribedAt;
+  firstSubscribed(): Subscribed | undefined {
+    return this.subscribed;
   }
 
   resetSubscribed(): void {
-    this.subscribedAt = undefined;
+    this.subscribed = undefined;
   }
 
   private confirmChannel(): ConfirmChannel {
@@ -349,7 +362,7 @@ class ActiveBroker implements Broker {
   readonly sourceAccess = [{ Type: "BASIC_AUTH", URI: this.secretArn }];
   readonly processes = brokerProcesses("activemq", process.env.BENCH_ACTIVEMQ_URL);
   private client: Client | undefined;
-  private subscribedAt: bigint | undefined;
+  private subscribed: Subscribed | undefined;
   private unwrap: (() => void) | undefined;
   private receipts = 0;
 
@@ -388,7 +401,7 @@ class ActiveBroker implements Broker {
     const subscribe = Client.prototype.subscribe;
     const broker = this;
     Client.prototype.subscribe = function (this: Client, ...args: Parameters<Client["subscribe"]>) {
-      broker.subscribedAt ??= process.hrtime.bigint();
+      broker.subscribed ??= subscribedNow(broker.processes);
       return subscribe.apply(this, args);
     };
     this.unwrap = () => {
@@ -446,12 +459,12 @@ class ActiveBroker implements Broker {
     };
   }
 
-  firstSubscribed(): bigint | undefined {
-    return this.subscribedAt;
+  firstSubscribed(): Subscribed | undefined {
+    return this.subscribed;
   }
 
   resetSubscribed(): void {
-    this.subscribedAt = undefined;
+    this.subscribed = undefined;
   }
 
   /** A JMS TextMessage (no content-length). */
@@ -512,7 +525,6 @@ async function throughputOfBare(broker: Broker, tag: string, n: number, knobs: K
   let done: () => void = () => {};
   const finished = new Promise<void>((resolve) => (done = resolve));
   broker.resetSubscribed();
-  const cpuBefore = cpuReading(broker.processes);
   const t0 = process.hrtime.bigint();
   const timeout = setTimeout(() => done(), RUN_TIMEOUT_MS);
   let running: Running;
@@ -532,8 +544,9 @@ async function throughputOfBare(broker: Broker, tag: string, n: number, knobs: K
       knobs.bare,
     );
     await finished;
-    elapsed = since(broker.firstSubscribed() ?? t0);
-    cpu = cpuSplit(cpuBefore, cpuReading(broker.processes));
+    const subscribed = broker.firstSubscribed();
+    elapsed = since(subscribed?.at ?? t0);
+    cpu = cpuSplit(subscribed?.cpu, cpuReading(broker.processes));
   } finally {
     clearTimeout(timeout);
   }
@@ -563,7 +576,6 @@ async function throughputOfSluice(
   const queue = await broker.createQueue("sluice");
   await broker.preload(queue, n);
   broker.resetSubscribed();
-  const cpuBefore = cpuReading(broker.processes);
   const t0 = process.hrtime.bigint();
   const uuid = await sut.map(mappingOf(broker, "noop", queue, knobs.window));
   let deleted = 0;
@@ -571,9 +583,10 @@ async function throughputOfSluice(
     await sleep(METRICS_POLL_MS);
     deleted = await sut.metric("DeletedEventCount", uuid);
   }
-  const started = broker.firstSubscribed() ?? t0;
+  const subscribed = broker.firstSubscribed();
+  const started = subscribed?.at ?? t0;
   const elapsed = since(started);
-  const cpu = cpuSplit(cpuBefore, cpuReading(broker.processes));
+  const cpu = cpuSplit(subscribed?.cpu, cpuReading(broker.processes));
   const invokeMs = await sut.meanInvokeMs(uuid);
   await sut.unmap(uuid);
   await broker.deleteQueue(queue);
@@ -714,7 +727,7 @@ async function runBroker(
           name,
           t ? rate(t.median) : "–",
           t ? t.rounds.map(rate).join(" / ") : "–",
-          t && name !== SLUICE ? ratio(of(SLUICE) / t.median) : "–",
+          t && name !== SLUICE ? cutTimes(of(SLUICE) / t.median) : "–",
           ms(l?.p50),
           ms(l?.p99),
           l ? String(l.samples) : "–",

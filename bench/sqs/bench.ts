@@ -30,7 +30,7 @@ import {
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { Consumer } from "sqs-consumer";
 import { SQS_INITIAL_CONCURRENCY } from "../../src/runtime/workers.js";
-import { count, cutRatio, markdownTable, rate, ratio } from "../filter/table.js";
+import { count, cutRatio, cutTimes, markdownTable, rate } from "../filter/table.js";
 import {
   type BenchSluice,
   CREDENTIALS,
@@ -402,7 +402,7 @@ export async function runSqsBench(options: SqsBenchOptions = {}): Promise<SqsBen
           t.contender,
           rate(t.median),
           t.rounds.map(rate).join(" / "),
-          t.contender === SLUICE ? "–" : ratio(of(SLUICE) / t.median),
+          t.contender === SLUICE ? "–" : cutTimes(of(SLUICE) / t.median),
           ms(lat(t.contender)?.p50),
           ms(lat(t.contender)?.p99),
           lat(t.contender) ? String(lat(t.contender)?.samples) : "–",

@@ -36,7 +36,7 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { type Child, freePort, startChild } from "../../src/dev/child-process.js";
 import { kinesisLocalLaunch } from "../../src/dev/emulators.js";
 import { sleep as abortableSleep } from "../../src/runtime/sleep.js";
-import { count, cutRatio, markdownTable, rate, ratio } from "../filter/table.js";
+import { count, cutRatio, cutTimes, markdownTable, rate } from "../filter/table.js";
 import {
   type BenchSluice,
   CREDENTIALS,
@@ -504,7 +504,7 @@ export async function runStreamsBench(options: StreamsBenchOptions = {}): Promis
             t.contender,
             rate(t.median),
             t.rounds.map(rate).join(" / "),
-            t.contender === SLUICE ? "–" : ratio(of(SLUICE) / t.median),
+            t.contender === SLUICE ? "–" : cutTimes(of(SLUICE) / t.median),
             t.readsPerShard.toFixed(0),
             ms(l?.p50),
             ms(l?.p99),

@@ -1,5 +1,5 @@
 // Endpoints of the local emulators started by test/services/up.
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 
@@ -103,11 +103,24 @@ export function kafkaBootstrap(): string[] {
   return servers;
 }
 
-/** The pid test/services/up recorded for a service it started (`kafka`, `rabbitmq`, `activemq`, ...); undefined if none. */
+/**
+ * The pid test/services/up recorded for a service it started (`kafka`, `rabbitmq`, `activemq`, ...), if that
+ * process still runs: undefined when there is no pid file, or when the pid now belongs to a process started after
+ * the file was written (the service ended and its pid was reused). Linux only (it reads /proc).
+ */
 export function servicePid(service: string): number | undefined {
+  const file = path.join(servicesDir(), `${service}.pid`);
   try {
-    const pid = Number(readFileSync(path.join(servicesDir(), `${service}.pid`), "utf8").trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    const pid = Number(readFileSync(file, "utf8").trim());
+    if (!Number.isInteger(pid) || pid <= 0) return undefined;
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // After the command (in parentheses, may hold spaces), starttime is the 20th field: ticks since boot, 100 a second.
+    const startTicks = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+    const bootSeconds = Number(/^btime (\d+)$/m.exec(readFileSync("/proc/stat", "utf8"))?.[1]);
+    const startedMs = (bootSeconds + startTicks / 100) * 1000;
+    // up writes the file once the process runs: a process that started later is another one. A second of slack
+    // covers btime's rounding.
+    return startedMs <= statSync(file).mtimeMs + 1000 ? pid : undefined;
   } catch {
     return undefined;
   }
