@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { FastifyBaseLogger } from "fastify";
 import pino from "pino";
+import { servicePid } from "../test/services/endpoints.js";
 
 /** The region and the emulators' placeholder credentials, for the bench's own clients and Sluice's. */
 export const REGION = "us-east-1";
@@ -134,7 +135,7 @@ export interface Latency {
  * A broker's processes, to count their CPU too: `pid` and its descendants (RabbitMQ's node runs under a shell
  * script), as they are when asked: a child started later is not counted. Empty where there is no /proc to read.
  */
-export function processTree(pid: number): number[] {
+function processTree(pid: number): number[] {
   const children = new Map<number, number[]>();
   try {
     for (const entry of readdirSync("/proc")) {
@@ -190,11 +191,30 @@ export interface CpuReading {
   broker: Map<number, number> | undefined;
 }
 
-/** Reads the CPU this process's threads and the broker's processes have used so far; undefined without /proc. */
-export function cpuReading(broker: readonly number[] = []): CpuReading | undefined {
-  const threads = tasksCpuNs([process.pid]);
-  if (threads.size === 0) return undefined;
-  return { threads, broker: broker.length > 0 ? tasksCpuNs(broker) : undefined };
+/**
+ * Reads the CPU this process's threads have used, and the broker's: the processes of the service
+ * test/services/up started under `service` (its recorded pid, if that still runs, and the pid's children), or no
+ * broker when `service` is undefined (the bench was pointed at another one).
+ */
+export class CpuMeter {
+  private readonly broker: number[];
+
+  constructor(service?: string) {
+    const pid = service === undefined ? undefined : servicePid(service);
+    this.broker = pid === undefined ? [] : processTree(pid);
+  }
+
+  /** The CPU used so far; undefined without /proc. */
+  read(): CpuReading | undefined {
+    const threads = tasksCpuNs([process.pid]);
+    if (threads.size === 0) return undefined;
+    return { threads, broker: this.broker.length > 0 ? tasksCpuNs(this.broker) : undefined };
+  }
+
+  /** The CPU used since `start` was read. */
+  since(start: CpuReading | undefined): CpuSplit | undefined {
+    return cpuSplit(start, this.read());
+  }
 }
 
 /** The CPU used between two readings, in ms: this process's main thread, its other threads together, the broker. */
@@ -212,10 +232,7 @@ function usedMs(before: Map<number, number>, after: Map<number, number>, tasks: 
   return ns / 1e6;
 }
 
-export function cpuSplit(
-  before: CpuReading | undefined,
-  after: CpuReading | undefined,
-): CpuSplit | undefined {
+function cpuSplit(before: CpuReading | undefined, after: CpuReading | undefined): CpuSplit | undefined {
   if (!before || !after) return undefined;
   const all = () => true;
   return {
@@ -226,21 +243,31 @@ export function cpuSplit(
 }
 
 /** A CpuSplit for a log line: "main 340, other threads 20, broker 610 ms". */
-export function cpuText({ mainMs, otherMs, brokerMs }: CpuSplit): string {
+function cpuText({ mainMs, otherMs, brokerMs }: CpuSplit): string {
   const ms = (x: number) => x.toFixed(0);
   return `main ${ms(mainMs)}, other threads ${ms(otherMs)}${brokerMs === undefined ? "" : `, broker ${ms(brokerMs)}`} ms`;
+}
+
+/** A round's log line ends with both contenders' CPU over their clocks, when both were read. */
+export function cpuOverClocks(bare: CpuSplit | undefined, sluice: CpuSplit | undefined): string {
+  return bare && sluice
+    ? `; CPU over the clock: bare consumer ${cpuText(bare)}, sluice ${cpuText(sluice)}`
+    : "";
 }
 
 /**
  * A contender's CPU over its rounds, per 1,000 items (medians, each taken apart, so the parts need not add up to
  * the total), and the cores that kept busy on average:
  * "19.4 ms (main 6.8, other threads 0.4, broker 12.2) a 1,000 on 1.68 cores". `perSecond`: the rounds' rates.
+ * Undefined unless every round's CPU was read.
  */
 export function cpuPerThousand(
-  splits: readonly CpuSplit[],
+  rounds: readonly (CpuSplit | undefined)[],
   items: number,
   perSecond: readonly number[],
-): string {
+): string | undefined {
+  const splits = rounds.filter((c): c is CpuSplit => c !== undefined);
+  if (splits.length === 0 || splits.length < rounds.length) return undefined;
   const per = (ms: number) => (1000 * ms) / items;
   // The broker counts only if every round has it, so that the total and its parts cover the same things.
   const brokers = splits.map((c) => c.brokerMs).filter((ms): ms is number => ms !== undefined);

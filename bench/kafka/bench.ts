@@ -18,14 +18,12 @@ import { Kafka, logLevel, Partitioners } from "kafkajs";
 import { count, cutRatio, markdownTable, rate } from "../filter/table.js";
 import {
   type BenchSluice,
+  CpuMeter,
   type CpuReading,
   type CpuSplit,
+  cpuOverClocks,
   cpuPerThousand,
-  cpuReading,
-  cpuSplit,
-  cpuText,
   median,
-  processTree,
   sleep,
   startBenchSluice,
   type Throughput,
@@ -60,8 +58,8 @@ export interface KafkaBenchResult {
   misses: string[];
 }
 
-/** The mock's processes, whose CPU each round counts: none when the bench was pointed at other brokers. */
-let brokerProcesses: number[] = [];
+/** Reads the CPU each round uses: the mock's too, unless the bench was pointed at other brokers. */
+let meter = new CpuMeter();
 
 /**
  * When a consumer of the given group first finished joining it (KafkaJS's GROUP_JOIN, whoever made the
@@ -75,7 +73,7 @@ Kafka.prototype.consumer = function (this: Kafka, config) {
   consumer.on(consumer.events.GROUP_JOIN, () => {
     const known = joined.get(config.groupId);
     if (known) known.joins++;
-    else joined.set(config.groupId, { cpu: cpuReading(brokerProcesses), at: performance.now(), joins: 1 });
+    else joined.set(config.groupId, { cpu: meter.read(), at: performance.now(), joins: 1 });
   });
   return consumer;
 };
@@ -92,13 +90,13 @@ function runOf(group: string, n: number, end: number): Run {
   if (!start) throw new Error(`no consumer of group ${group} was seen joining it`);
   if (start.joins > 1)
     console.warn(`group ${group}: its consumer joined ${start.joins} times during the run`);
-  return { perSecond: (n * 1000) / (end - start.at), cpu: cpuSplit(start.cpu, cpuReading(brokerProcesses)) };
+  return { perSecond: (n * 1000) / (end - start.at), cpu: meter.since(start.cpu) };
 }
 
-/** The mock test/services/up started, and its process. */
-async function localMock(): Promise<{ brokers: string[]; pid: number | undefined }> {
-  const { kafkaBootstrap, servicePid } = await import("../../test/services/endpoints.js");
-  return { brokers: kafkaBootstrap(), pid: servicePid("kafka") };
+/** The bootstrap servers of the mock test/services/up started. */
+async function localMock(): Promise<string[]> {
+  const { kafkaBootstrap } = await import("../../test/services/endpoints.js");
+  return kafkaBootstrap();
 }
 
 let topics = 0;
@@ -190,9 +188,8 @@ export async function runKafkaBench(options: KafkaBenchOptions = {}): Promise<Ka
   const log = options.log ?? ((line: string) => console.log(line));
   const n = options.records ?? DEFAULT_RECORDS;
   const rounds = options.rounds ?? DEFAULT_ROUNDS;
-  const mock = options.brokers ? undefined : await localMock();
-  const brokers = options.brokers ?? (mock?.brokers as string[]);
-  brokerProcesses = mock?.pid === undefined ? [] : processTree(mock.pid);
+  const brokers = options.brokers ?? (await localMock());
+  meter = new CpuMeter(options.brokers ? undefined : "kafka");
   const started = Date.now();
   const kafka = new Kafka({ clientId: "bench-kafka", brokers, logLevel: logLevel.NOTHING });
   const cpus = os.cpus();
@@ -223,9 +220,7 @@ export async function runKafkaBench(options: KafkaBenchOptions = {}): Promise<Ka
       sluice.push(runC);
       log(
         `round ${round}: bare consumer (a) ${rate(runA.perSecond)} records/s, sluice (c) ${rate(runC.perSecond)} records/s` +
-          (runA.cpu && runC.cpu
-            ? `; CPU over the clock: bare consumer ${cpuText(runA.cpu)}, sluice ${cpuText(runC.cpu)}`
-            : ""),
+          cpuOverClocks(runA.cpu, runC.cpu),
       );
     }
     const rates = (runs: Run[]) => runs.map((r) => r.perSecond);
@@ -247,8 +242,12 @@ export async function runKafkaBench(options: KafkaBenchOptions = {}): Promise<Ka
       ["bare consumer (a)", bare],
       ["sluice (c)", sluice],
     ] as const) {
-      const cpu = runs.map((r) => r.cpu).filter((c): c is CpuSplit => c !== undefined);
-      if (cpu.length === runs.length) log(`CPU, ${name}: ${cpuPerThousand(cpu, n, rates(runs))}  `);
+      const used = cpuPerThousand(
+        runs.map((r) => r.cpu),
+        n,
+        rates(runs),
+      );
+      if (used) log(`CPU, ${name}: ${used}  `);
     }
     const misses = vsBare >= TARGET_VS_BARE ? [] : [`c/a ${cutRatio(vsBare)} < ${TARGET_VS_BARE}`];
     log(

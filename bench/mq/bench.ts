@@ -27,19 +27,16 @@ import { Client, type IFrame, type IMessage, type StompSubscription } from "@sto
 import { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, connect } from "amqplib";
 import { activeMqPrefetch, MQ_CONCURRENCY, rabbitMqPrefetch } from "../../src/runtime/workers.js";
 import { StompTcpSocket } from "../../src/sources/mq/stomp-socket.js";
-import { servicePid } from "../../test/services/endpoints.js";
 import { count, cutRatio, cutTimes, markdownTable, rate } from "../filter/table.js";
 import {
   type BenchSluice,
+  CpuMeter,
   type CpuReading,
   type CpuSplit,
+  cpuOverClocks,
   cpuPerThousand,
-  cpuReading,
-  cpuSplit,
-  cpuText,
   type Latency,
   median,
-  processTree,
   sleep,
   startBenchSluice,
   type Throughput,
@@ -155,8 +152,8 @@ interface Broker {
   readonly password: string;
   /** The mapping's SourceAccessConfigurations. */
   readonly sourceAccess: { Type: string; URI: string }[];
-  /** The broker's processes, whose CPU each round counts: empty unless it is the one test/services/up started. */
-  readonly processes: number[];
+  /** Reads the CPU each round uses: the broker's too, if it is the one test/services/up started. */
+  readonly cpu: CpuMeter;
   /** Connects the bench's own client (queues, publishing); the broker's name and version. */
   open(): Promise<string>;
   close(): Promise<void>;
@@ -218,16 +215,10 @@ interface Subscribed {
 }
 
 /** Read in the subscribe call itself, the CPU first so that reading it is not on the clock. */
-const subscribedNow = (processes: readonly number[]): Subscribed => {
-  const cpu = cpuReading(processes);
+const subscribedNow = (meter: CpuMeter): Subscribed => {
+  const cpu = meter.read();
   return { at: process.hrtime.bigint(), cpu };
 };
-
-/** The processes of the broker test/services/up started, unless the bench was pointed at another one. */
-function brokerProcesses(service: string, elsewhere: string | undefined): number[] {
-  const pid = elsewhere === undefined ? servicePid(service) : undefined;
-  return pid === undefined ? [] : processTree(pid);
-}
 
 class RabbitBroker implements Broker {
   readonly name = "rabbitmq";
@@ -241,7 +232,7 @@ class RabbitBroker implements Broker {
     { Type: "BASIC_AUTH", URI: this.secretArn },
     { Type: "VIRTUAL_HOST", URI: "/" },
   ];
-  readonly processes = brokerProcesses("rabbitmq", process.env.BENCH_RABBITMQ_URL);
+  readonly cpu = new CpuMeter(process.env.BENCH_RABBITMQ_URL === undefined ? "rabbitmq" : undefined);
   private connection: ChannelModel | undefined;
   private channel: ConfirmChannel | undefined;
   private subscribed: Subscribed | undefined;
@@ -275,7 +266,7 @@ class RabbitBroker implements Broker {
     const consume = prototype.consume;
     const broker = this;
     prototype.consume = function (this: Channel, ...args: Parameters<Channel["consume"]>) {
-      broker.subscribed ??= subscribedNow(broker.processes);
+      broker.subscribed ??= subscribedNow(broker.cpu);
       return consume.apply(this, args);
     };
     this.unwrap = () => {
@@ -360,7 +351,7 @@ class ActiveBroker implements Broker {
   readonly username = ACTIVEMQ_USERNAME;
   readonly password = ACTIVEMQ_PASSWORD;
   readonly sourceAccess = [{ Type: "BASIC_AUTH", URI: this.secretArn }];
-  readonly processes = brokerProcesses("activemq", process.env.BENCH_ACTIVEMQ_URL);
+  readonly cpu = new CpuMeter(process.env.BENCH_ACTIVEMQ_URL === undefined ? "activemq" : undefined);
   private client: Client | undefined;
   private subscribed: Subscribed | undefined;
   private unwrap: (() => void) | undefined;
@@ -401,7 +392,7 @@ class ActiveBroker implements Broker {
     const subscribe = Client.prototype.subscribe;
     const broker = this;
     Client.prototype.subscribe = function (this: Client, ...args: Parameters<Client["subscribe"]>) {
-      broker.subscribed ??= subscribedNow(broker.processes);
+      broker.subscribed ??= subscribedNow(broker.cpu);
       return subscribe.apply(this, args);
     };
     this.unwrap = () => {
@@ -546,7 +537,7 @@ async function throughputOfBare(broker: Broker, tag: string, n: number, knobs: K
     await finished;
     const subscribed = broker.firstSubscribed();
     elapsed = since(subscribed?.at ?? t0);
-    cpu = cpuSplit(subscribed?.cpu, cpuReading(broker.processes));
+    cpu = broker.cpu.since(subscribed?.cpu);
   } finally {
     clearTimeout(timeout);
   }
@@ -586,7 +577,7 @@ async function throughputOfSluice(
   const subscribed = broker.firstSubscribed();
   const started = subscribed?.at ?? t0;
   const elapsed = since(started);
-  const cpu = cpuSplit(subscribed?.cpu, cpuReading(broker.processes));
+  const cpu = broker.cpu.since(subscribed?.cpu);
   const invokeMs = await sut.meanInvokeMs(uuid);
   await sut.unmap(uuid);
   await broker.deleteQueue(queue);
@@ -682,26 +673,22 @@ async function runBroker(
   await throughputOfSluice(sut, broker, warm, knobs);
 
   const measured: Record<string, number[]> = { [BARE]: [], [SLUICE]: [] };
-  const cpu: Record<string, CpuSplit[]> = { [BARE]: [], [SLUICE]: [] };
+  const cpu: Record<string, (CpuSplit | undefined)[]> = { [BARE]: [], [SLUICE]: [] };
   const sluiceStartMs: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const bare = await throughputOfBare(broker, "bare", n, knobs);
     measured[BARE]?.push(bare.perSecond);
     const run = await throughputOfSluice(sut, broker, n, knobs);
     measured[SLUICE]?.push(run.perSecond);
-    if (bare.cpu && run.cpu) {
-      cpu[BARE]?.push(bare.cpu);
-      cpu[SLUICE]?.push(run.cpu);
-    }
+    cpu[BARE]?.push(bare.cpu);
+    cpu[SLUICE]?.push(run.cpu);
     sluiceStartMs.push(run.startMs);
     log(
       `round ${r + 1}: ${Object.entries(measured)
         .map(([name, xs]) => `${name} ${rate(xs.at(-1) ?? 0)}`)
         .join(", ")} msg/s; sluice's mean invocation ${run.invokeMs.toFixed(2)} ms, ` +
         `mapping created to ${broker.name === "rabbitmq" ? "basic.consume" : "SUBSCRIBE"} ${run.startMs.toFixed(0)} ms` +
-        (bare.cpu && run.cpu
-          ? `; CPU over the clock: bare consumer ${cpuText(bare.cpu)}, sluice ${cpuText(run.cpu)}`
-          : ""),
+        cpuOverClocks(bare.cpu, run.cpu),
     );
   }
   const throughput = Object.entries(measured).map(([contender, xs]) => ({
@@ -737,8 +724,10 @@ async function runBroker(
     ),
   );
   log("");
-  for (const [name, splits] of Object.entries(cpu))
-    if (splits.length === rounds) log(`CPU, ${name}: ${cpuPerThousand(splits, n, measured[name] ?? [])}  `);
+  for (const [name, splits] of Object.entries(cpu)) {
+    const used = cpuPerThousand(splits, n, measured[name] ?? []);
+    if (used) log(`CPU, ${name}: ${used}  `);
+  }
   log("");
   log(
     `${broker.label}: c/a = ${cutRatio(vsBare)} (target ≥ ${TARGET_VS_BARE}: ${vsBare >= TARGET_VS_BARE ? "ok" : "MISS"})`,
